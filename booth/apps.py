@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BoothConfig(AppConfig):
+    name = "booth"
+    verbose_name = "Recording booth"

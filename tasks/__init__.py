@@ -1,0 +1,1 @@
+"""Celery worker code. Keep this file free of Django imports: ``tasks.audio`` is pure."""

@@ -1,0 +1,114 @@
+"""One access helper per kind of object: return it or raise 404.
+
+Every view goes through one of these; this is where isolation between
+organisations (and between contractors) is kept.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from voicemanager.models import AudioFile, Membership, Organisation, RecordingTask, Script, Voice
+
+
+def team_required(view):
+    """Logged-in team members (not contractors). Contractors get 404: admin pages do not exist for them."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        if user.is_contractor:
+            raise Http404("Not found")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        if not user.is_staff:
+            raise Http404("Not found")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def user_organisations(user):
+    """Organisations a team user may see; staff see every organisation."""
+    if user.is_authenticated and user.is_staff:
+        return Organisation.objects.all()
+    return Organisation.objects.for_user(user)
+
+
+def get_org_for_member(request, public_id: str) -> Organisation:
+    return get_object_or_404(user_organisations(request.user), public_id=public_id)
+
+
+def get_org_for_admin(request, public_id: str) -> Organisation:
+    """Organisation where the user is an admin (staff act as admin for the managed service)."""
+    org = get_org_for_member(request, public_id)
+    if not request.user.is_staff and not org.is_admin(request.user):
+        raise PermissionDenied("Only an admin of this organisation can do that.")
+    return org
+
+
+def require_admin_of(request, organisation: Organisation) -> None:
+    if request.user.is_staff:
+        return
+    if not Membership.objects.filter(
+        user=request.user, organisation=organisation, role=Membership.Role.ADMIN
+    ).exists():
+        raise PermissionDenied("Only an admin of this organisation can do that.")
+
+
+def get_script_for_member(request, public_id: str) -> Script:
+    return get_object_or_404(
+        Script.objects.select_related("organisation").filter(organisation__in=user_organisations(request.user)),
+        public_id=public_id,
+    )
+
+
+def get_task_for_member(request, public_id: str) -> RecordingTask:
+    return get_object_or_404(
+        RecordingTask.objects.select_related("organisation", "script", "speaker").filter(
+            organisation__in=user_organisations(request.user)
+        ),
+        public_id=public_id,
+    )
+
+
+def get_file_for_member(request, public_id: str) -> AudioFile:
+    return get_object_or_404(
+        AudioFile.objects.select_related("organisation").filter(organisation__in=user_organisations(request.user)),
+        public_id=public_id,
+    )
+
+
+def get_voice_for_member(request, public_id: str) -> Voice:
+    return get_object_or_404(
+        Voice.objects.select_related("organisation").filter(organisation__in=user_organisations(request.user)),
+        public_id=public_id,
+    )
+
+
+def get_task_for_contractor(request, public_id: str) -> RecordingTask:
+    """A contractor's own, not cancelled task; anyone else gets 404."""
+    if not request.user.is_authenticated:
+        raise Http404("Not found")
+    return get_object_or_404(
+        RecordingTask.objects.for_contractor(request.user).select_related("script", "organisation", "speaker"),
+        public_id=public_id,
+    )

@@ -1,0 +1,44 @@
+"""The JSON API (django-ninja) at /api/v2/, with its OpenAPI page at /api/v2/docs."""
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from voicemanager.api import cloning, deletion, files, scripts
+from voicemanager.api.auth import OrganisationKey
+from voicemanager.api.errors import ApiError
+
+api = NinjaAPI(
+    title="Voice Manager API",
+    version="2.0.0",
+    description="Scripts, files and voice cloning. Authenticate with your organisation's key in `x-api-key`.",
+    auth=OrganisationKey(),
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request: HttpRequest, exc: ApiError):
+    return api.create_response(request, exc.body(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError):
+    return api.create_response(
+        request,
+        {"error": {"code": "invalid_request", "message": "The request body or parameters are malformed.",
+                   "details": exc.errors}},
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError):
+    return api.create_response(
+        request, {"error": {"code": "unauthorized", "message": "A valid x-api-key header is required."}}, status=401
+    )
+
+
+api.add_router("/scripts", scripts.router)
+api.add_router("/files", files.router)
+api.add_router("/speech", cloning.router)
+api.add_router("/deletion-requests", deletion.router)

@@ -1,0 +1,4 @@
+"""API: cloning."""
+from ninja import Router
+
+router = Router(tags=["cloning"])

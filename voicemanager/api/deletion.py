@@ -1,0 +1,4 @@
+"""API: deletion."""
+from ninja import Router
+
+router = Router(tags=["deletion"])

@@ -1,0 +1,4 @@
+"""API: files."""
+from ninja import Router
+
+router = Router(tags=["files"])

@@ -1,0 +1,4 @@
+"""API: scripts."""
+from ninja import Router
+
+router = Router(tags=["scripts"])

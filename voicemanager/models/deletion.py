@@ -1,0 +1,71 @@
+"""Right-to-be-forgotten requests and their step-by-step state."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from voicemanager.ids import deletion_id
+
+
+def deadline_default():
+    return timezone.now() + timedelta(days=30)
+
+
+class DeletionRequest(models.Model):
+    class Scope(models.TextChoices):
+        VOICE = "voice", "Voice only"
+        VOICE_AND_RECORDINGS = "voice_and_recordings", "Voice and recordings"
+
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", "Waiting for email confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        IDENTIFIED = "identified", "Instances identified"
+        BACKED_UP = "backed_up", "Backed up"
+        DELETED = "deleted", "Deleted"
+        VERIFIED = "verified", "Verified"
+        COMPLETED = "completed", "Completed (report sent)"
+        FAILED = "failed", "Failed (staff alerted)"
+        REJECTED = "rejected", "Rejected"
+
+    public_id = models.CharField(max_length=40, unique=True, default=deletion_id, editable=False)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    organisation_ref = models.CharField(max_length=100, help_text="Organisation id as given by the requester.")
+    organisation = models.ForeignKey(
+        "voicemanager.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    voice_alias = models.CharField(max_length=100, blank=True)
+    scope = models.CharField(max_length=24, choices=Scope.choices, default=Scope.VOICE)
+    urgent = models.BooleanField(default=False, help_text="Delete immediately, keep no backup.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNCONFIRMED, db_index=True)
+    confirm_nonce = models.CharField(max_length=64, default=secrets.token_urlsafe)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField(default=deadline_default)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    identified_at = models.DateTimeField(null=True, blank=True)
+    found = models.JSONField(default=dict, blank=True, help_text="Every instance found, by kind.")
+    backup_key = models.CharField(max_length=500, blank=True, help_text="Storage key of the encrypted backup.")
+    backup_sha256 = models.CharField(max_length=64, blank=True)
+    backed_up_at = models.DateTimeField(null=True, blank=True)
+    backup_expires_at = models.DateTimeField(null=True, blank=True)
+    backup_purged_at = models.DateTimeField(null=True, blank=True)
+    restored_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.first_name} {self.last_name} ({self.scope})"

@@ -1,0 +1,108 @@
+"""Recording tasks: a script assigned to a contractor, saved into an organisation's files."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from voicemanager.ids import task_id
+
+
+class RecordingTaskQuerySet(models.QuerySet):
+    def for_org(self, organisation) -> RecordingTaskQuerySet:
+        return self.filter(organisation=organisation)
+
+    def for_admin(self, user) -> RecordingTaskQuerySet:
+        from voicemanager.models.accounts import Organisation
+
+        return self.filter(organisation__in=Organisation.objects.for_user(user))
+
+    def for_contractor(self, user) -> RecordingTaskQuerySet:
+        return self.filter(speaker__user=user).exclude(status=RecordingTask.Status.CANCELLED)
+
+    def open(self) -> RecordingTaskQuerySet:
+        return self.exclude(status__in=RecordingTask.CLOSED_STATUSES)
+
+    def overdue(self) -> RecordingTaskQuerySet:
+        return self.open().filter(due_date__lt=timezone.localdate())
+
+    def due_soon(self, hours: int = 48) -> RecordingTaskQuerySet:
+        today = timezone.localdate()
+        return self.open().filter(due_date__gte=today, due_date__lte=(timezone.now() + timedelta(hours=hours)).date())
+
+    def with_progress(self) -> RecordingTaskQuerySet:
+        """Annotate section counts, submitted counts and seconds recorded in one query."""
+        return self.annotate(
+            n_sections=Count("script__sections", distinct=True),
+            n_submitted=Count(
+                "takes__section",
+                filter=Q(takes__status="submitted", takes__kind="take"),
+                distinct=True,
+            ),
+            seconds_recorded=Sum("takes__duration", filter=Q(takes__kind="take") & ~Q(takes__status="deleted")),
+        )
+
+
+class RecordingTask(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACCEPTED = "accepted", "Accepted"
+        RECORDING = "recording", "Recording"
+        SUBMITTED = "submitted", "Submitted"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        CANCELLED = "cancelled", "Cancelled"
+
+    CLOSED_STATUSES = (Status.SUBMITTED, Status.PROCESSING, Status.READY, Status.CANCELLED)
+
+    public_id = models.CharField(max_length=40, unique=True, default=task_id, editable=False)
+    organisation = models.ForeignKey(
+        "voicemanager.Organisation", on_delete=models.CASCADE, related_name="recording_tasks",
+        help_text="The organisation the recordings are saved to.",
+    )
+    script = models.ForeignKey("voicemanager.Script", on_delete=models.PROTECT, related_name="recording_tasks")
+    speaker = models.ForeignKey(
+        "voicemanager.Speaker", null=True, blank=True, on_delete=models.SET_NULL, related_name="recording_tasks"
+    )
+    invitation = models.ForeignKey(
+        "voicemanager.Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="recording_tasks"
+    )
+    contractor_email = models.EmailField()
+    file_path = models.CharField(max_length=500, help_text="Folder in the organisation's file manager.")
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVITED, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    room_tone = models.ForeignKey(
+        "voicemanager.AudioFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    room_tone_report = models.JSONField(default=dict, blank=True)
+    current_section = models.PositiveIntegerField(default=0, help_text="Where the booth resumes.")
+    contractor_reminded_at = models.DateTimeField(null=True, blank=True)
+    admin_overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    language_warning_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Admin who assigned despite the script language not being the speaker's native language.",
+    )
+
+    objects = RecordingTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organisation", "status"]), models.Index(fields=["due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.script} → {self.contractor_email}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.due_date and self.status not in self.CLOSED_STATUSES and self.due_date < timezone.localdate())
+
+    def touch(self) -> None:
+        RecordingTask.objects.filter(pk=self.pk).update(last_activity_at=timezone.now())

@@ -1,0 +1,42 @@
+"""Speakers: the people whose voices are recorded."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from voicemanager.ids import speaker_id
+
+
+class Speaker(models.Model):
+    """A contractor with a booth account, or a voice owner who only signs consent by link."""
+
+    class Kind(models.TextChoices):
+        CONTRACTOR = "contractor", "Contractor (booth)"
+        VOICE_OWNER = "voice_owner", "Voice owner (recorded elsewhere)"
+
+    public_id = models.CharField(max_length=40, unique=True, default=speaker_id, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CONTRACTOR)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="speaker"
+    )
+    organisation = models.ForeignKey(
+        "voicemanager.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="voice_owners",
+        help_text="Set for voice owners named by an organisation; contractors may work for several.",
+    )
+    full_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField()
+    native_languages = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def has_signed_current_documents(self) -> bool:
+        from voicemanager.models.consent import ConsentDocument
+
+        current = ConsentDocument.objects.current()
+        if not current:
+            return False
+        signed = set(self.signatures.filter(document__in=current).values_list("document_id", flat=True))
+        return all(doc.pk in signed for doc in current)

@@ -1,0 +1,4 @@
+"""URL patterns: scripts."""
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
