@@ -1,2 +1,5 @@
-"""Imports every Celery task module so the worker registers them (see config/celery.py)."""
-from tasks import health  # noqa: F401
+"""Imports every Celery task module so the worker registers them (see config/celery.py).
+
+Add one line per new task module.
+"""
+from tasks import files, health  # noqa: F401

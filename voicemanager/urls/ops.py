@@ -1,4 +1,7 @@
-"""URL patterns: ops."""
-from django.urls import path  # noqa: F401
+"""Operator (staff) pages under /ops/."""
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("voicemanager.urls.ops_cloning")),
+    path("", include("voicemanager.urls.ops_deletion")),
+]

@@ -1,4 +1,8 @@
-"""URL patterns: public."""
-from django.urls import path  # noqa: F401
+"""Public pages (no login): invitation links, voice-owner consent, deletion requests."""
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("voicemanager.urls.invite")),
+    path("", include("voicemanager.urls.owner_consent")),
+    path("", include("voicemanager.urls.forget")),
+]

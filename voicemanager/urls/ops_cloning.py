@@ -1,0 +1,4 @@
+"""URL patterns: ops_cloning."""
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
