@@ -6,6 +6,7 @@ from voicemanager.models.consent import ConsentDocument, ConsentRecording, Conse
 from voicemanager.models.deletion import DeletionRequest
 from voicemanager.models.files import AudioFile, DenoiseJob
 from voicemanager.models.invitations import Invitation, InvitationError
+from voicemanager.models.quotes import CreditQuote
 from voicemanager.models.recording import RecordingTask
 from voicemanager.models.scripts import Script, Section
 from voicemanager.models.speakers import Speaker
@@ -15,7 +16,7 @@ from voicemanager.models.voices import CreditEntry, Voice, VoicePackage
 __all__ = [
     "audit",
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
-    "CreditEntry", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
+    "CreditEntry", "CreditQuote", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
     "Organisation", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "User", "Voice",
     "VoicePackage",
 ]
