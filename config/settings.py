@@ -4,6 +4,7 @@ With nothing configured it runs on a laptop: SQLite file, local ``media/``,
 console email, Redis on 127.0.0.1:6379. Production values come from the
 environment (see README "Configuration").
 """
+import sys
 from pathlib import Path
 
 import environ
@@ -14,6 +15,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
 DEBUG = env.bool("DEBUG", default=False)
+# Under pytest, TESTING defaults on even when the test command's env is not set.
+TESTING = env.bool("TESTING", default="pytest" in sys.modules)
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -120,14 +123,13 @@ TAKE_MIN_SAMPLE_RATE = env.int("TAKE_MIN_SAMPLE_RATE", default=24000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-TESTING = env.bool("TESTING", default=False)
 WHITENOISE_USE_FINDERS = DEBUG or TESTING  # serve straight from static/ without collectstatic
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 S3_BUCKET = env("S3_BUCKET", default="")
 _static_backend = (
     "django.contrib.staticfiles.storage.StaticFilesStorage"
-    if DEBUG or env.bool("TESTING", default=False)
+    if DEBUG or TESTING
     else "whitenoise.storage.CompressedManifestStaticFilesStorage"
 )
 if S3_BUCKET:
@@ -193,7 +195,7 @@ CSRF_COOKIE_HTTPONLY = False  # htmx and the recorder read it for the X-CSRFToke
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-_secure = env.bool("SECURE", default=not DEBUG and not env.bool("TESTING", default=False))
+_secure = env.bool("SECURE", default=not DEBUG and not TESTING)
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_secure)
