@@ -50,6 +50,13 @@ class DeletionRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     deadline = models.DateTimeField(default=deadline_default)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, help_text="Staff approved deletion of the listed instances.")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker holds the current step until then (claimed by conditional update)."
+    )
     identified_at = models.DateTimeField(null=True, blank=True)
     found = models.JSONField(default=dict, blank=True, help_text="Every instance found, by kind.")
     backup_key = models.CharField(max_length=500, blank=True, help_text="Storage key of the encrypted backup.")
