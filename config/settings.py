@@ -187,6 +187,8 @@ CLONING_WEBHOOK_URL = env("CLONING_WEBHOOK_URL", default="")
 CLONING_WEBHOOK_SECRET = env("CLONING_WEBHOOK_SECRET", default="dev-webhook-secret")
 DELETION_BACKUP_KEY = env("DELETION_BACKUP_KEY", default="")  # Fernet key; derived from SECRET_KEY when empty
 DELETION_BACKUP_DAYS = 30
+DELETION_LEASE_SECONDS = env.int("DELETION_LEASE_SECONDS", default=300)  # a dead worker's step is taken over after this
+DELETION_TEST_PAUSE_SECONDS = env.float("DELETION_TEST_PAUSE_SECONDS", default=0.0) if TESTING else 0.0  # tests only
 INSTANT_VOICE_CREDITS = 300
 
 # Security: production values when DEBUG is off.
