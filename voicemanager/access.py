@@ -53,6 +53,13 @@ def user_organisations(user):
     return Organisation.objects.for_user(user)
 
 
+def admin_organisations(user):
+    """Organisations where the user may act as admin (assign, resend, revoke); staff: every organisation."""
+    if user.is_authenticated and user.is_staff:
+        return Organisation.objects.all()
+    return Organisation.objects.administered_by(user)
+
+
 def get_org_for_member(request, public_id: str) -> Organisation:
     return get_object_or_404(user_organisations(request.user), public_id=public_id)
 

@@ -1,4 +1,8 @@
 """URL patterns: invite."""
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from voicemanager.views import invite
+
+urlpatterns = [
+    path("invite/<str:token>/", invite.invitation, name="invitation"),
+]
