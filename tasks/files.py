@@ -1,8 +1,335 @@
-"""File jobs: analyse, denoise (one file or a set). Owned by the audio-worker work (issue 5)."""
-from celery import shared_task
+"""File jobs: analyse a file, denoise one file, denoise a set, process a new file.
+
+Every task takes primary keys, re-reads its row and returns quietly when the row
+is gone or the work is done. Work is claimed with a conditional update, so a
+redelivered message does nothing twice; a job left "running" by a dead worker is
+reclaimed when the message comes back (``redelivered``) or when it is older than
+the time limit. The output is written to a temp file, uploaded under a fresh
+storage key and attached inside a row lock: a job run twice (even concurrently)
+ends with exactly one output. Corrupt input ends ``failed`` with a reason and is
+never retried; transient errors (I/O, database) are retried with backoff.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from tasks.audio import decode, denoise, hashing, qc
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (OSError, OperationalError)
+ANALYSE_TIME_LIMIT = 10 * 60
+DENOISE_TIME_LIMIT = 30 * 60
+SET_TIME_LIMIT = 5 * 60
+MAX_RETRIES = 5
+AUTO_BATCH_PREFIX = "auto-"
+AUTO_DENOISE_SOURCES = ("booth",)  # submitted takes; uploads and consent recordings are only analysed
 
 
-@shared_task(name="tasks.files.process_new_file", acks_late=True)
-def process_new_file(file_pk: int) -> None:
-    """Analyse and (per organisation settings) denoise a file that just landed in the file manager."""
-    return None
+def _redelivered(task: Task) -> bool:
+    return bool((task.request.delivery_info or {}).get("redelivered"))
+
+
+@contextlib.contextmanager
+def _local_copy(name: str, workdir: Path, label: str = "src"):
+    """Copy a storage object to a local temp file (works for S3 too) and yield its path."""
+    dst = workdir / f"{label}{Path(name).suffix[:6]}"
+    with default_storage.open(name, "rb") as src, open(dst, "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+    yield dst
+
+
+def _workdir():
+    return tempfile.TemporaryDirectory(prefix="vm-job-")
+
+
+# --- analysis -------------------------------------------------------------------------------------
+
+def _measure_into(af, path: Path, info: decode.AudioInfo) -> None:
+    """Fill the AudioFile's format and QC fields from a local copy (does not save)."""
+    language = af.task.script.language if af.task_id and af.task.script_id else None
+    af.qc = qc.analyse(path, text=af.transcript or None, language=language)
+    af.duration = round(info.duration_s, 4)
+    af.sample_rate = info.sample_rate
+    af.channels = info.channels
+    af.bit_depth = info.bit_depth
+    af.size = path.stat().st_size
+    af.sha256 = af.sha256 or hashing.sha256_file(path)
+    af.analysis_state = af.Analysis.DONE
+    af.analysis_error = ""
+
+
+def run_analysis(file_pk: int, *, redelivered: bool = False) -> str:
+    """Analyse one AudioFile; return its analysis state ("" when the file is gone)."""
+    from voicemanager.models import AudioFile
+
+    claim_from = [AudioFile.Analysis.PENDING] + ([AudioFile.Analysis.RUNNING] if redelivered else [])
+    if not AudioFile.objects.filter(pk=file_pk, analysis_state__in=claim_from).update(
+        analysis_state=AudioFile.Analysis.RUNNING
+    ):
+        return AudioFile.objects.filter(pk=file_pk).values_list("analysis_state", flat=True).first() or ""
+    af = AudioFile.objects.select_related("task__script").get(pk=file_pk)
+    try:
+        with _workdir() as work, _local_copy(af.file.name, Path(work)) as path:
+            info = decode.validate(path, min_s=0.05)
+            _measure_into(af, path, info)
+    except decode.AudioRejected as exc:
+        AudioFile.objects.filter(pk=file_pk).update(analysis_state=AudioFile.Analysis.FAILED,
+                                                    analysis_error=exc.message)
+        return AudioFile.Analysis.FAILED
+    except BaseException:
+        # transient (retried) or time limit: leave it claimable again
+        AudioFile.objects.filter(pk=file_pk).update(analysis_state=AudioFile.Analysis.PENDING)
+        raise
+    fields = ["qc", "duration", "sample_rate", "channels", "bit_depth", "size", "sha256", "analysis_state",
+              "analysis_error"]
+    AudioFile.objects.filter(pk=file_pk).update(**{f: getattr(af, f) for f in fields})
+    return AudioFile.Analysis.DONE
+
+
+class _FileTask(Task):
+    """Marks the row failed when a task gives up (retries exhausted or time limit)."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        from voicemanager.models import AudioFile, DenoiseJob
+
+        pk = args[0] if args else None
+        if pk is None:
+            return
+        reason = _failure_reason(exc)
+        if self.name == denoise_file.name:
+            DenoiseJob.objects.filter(pk=pk).exclude(state=DenoiseJob.State.DONE).update(
+                state=DenoiseJob.State.FAILED, error=reason, finished_at=timezone.now())
+        elif self.name in (analyse_file.name, process_new_file.name):
+            AudioFile.objects.filter(pk=pk).exclude(analysis_state=AudioFile.Analysis.DONE).update(
+                analysis_state=AudioFile.Analysis.FAILED, analysis_error=reason)
+
+
+def _failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "The job took longer than its time limit and was stopped."
+    return f"The job failed after {MAX_RETRIES} retries: {exc.__class__.__name__}: {str(exc)[:300]}"
+
+
+_COMMON = dict(base=_FileTask, bind=True, acks_late=True, reject_on_worker_lost=True, autoretry_for=TRANSIENT,
+               retry_backoff=2, retry_backoff_max=120, retry_jitter=True, max_retries=MAX_RETRIES)
+
+
+@shared_task(name="tasks.files.analyse_file", time_limit=ANALYSE_TIME_LIMIT + 60,
+             soft_time_limit=ANALYSE_TIME_LIMIT, **_COMMON)
+def analyse_file(self, file_pk: int) -> str:
+    """QC one file in the file manager (metrics, verdicts, alignment for English)."""
+    return run_analysis(file_pk, redelivered=_redelivered(self))
+
+
+# --- denoise one file -----------------------------------------------------------------------------
+
+def derived_name(source_name: str, engine: str) -> str:
+    """``take-01.wav`` denoised with ``neural`` -> ``take-01.denoised-neural.wav``."""
+    stem = source_name.rsplit(".", 1)[0] if "." in source_name else source_name
+    return f"{stem}.denoised-{engine}.wav"
+
+
+def _claim_job(job_pk: int, redelivered: bool) -> bool:
+    from voicemanager.models import DenoiseJob
+
+    now = timezone.now()
+    claim = {"state": DenoiseJob.State.RUNNING, "started_at": now, "error": ""}
+    if DenoiseJob.objects.filter(pk=job_pk, state=DenoiseJob.State.QUEUED).update(**claim):
+        return True
+    running = DenoiseJob.objects.filter(pk=job_pk, state=DenoiseJob.State.RUNNING, output=None)
+    if not redelivered:  # only a job whose worker must be dead may be taken over
+        running = running.filter(started_at__lt=now - timedelta(seconds=DENOISE_TIME_LIMIT + 60))
+    return bool(running.update(**claim))
+
+
+def _noise_profile(job, work: Path) -> Path | None:
+    """The task's room tone, for the spectral engine, when it has one."""
+    task = job.source.task
+    if job.engine != "spectral" or not task or not task.room_tone_id or not task.room_tone.file:
+        return None
+    try:
+        with _local_copy(task.room_tone.file.name, work, "room-tone") as path:
+            decode.validate(path, min_s=0.2)
+            return path
+    except decode.AudioRejected:
+        log.warning("room tone of %s is unusable; spectral engine profiles the take itself", task.public_id)
+        return None
+
+
+def _attach_output(job_pk: int, new, source_sha256: str) -> bool:
+    """Attach the uploaded output to the job exactly once; False when another run won."""
+    from voicemanager.models import AudioFile, DenoiseJob
+
+    stale_key = None
+    with transaction.atomic():
+        job = DenoiseJob.objects.select_for_update().get(pk=job_pk)
+        if job.state == DenoiseJob.State.DONE or job.output_id:
+            return False
+        current = AudioFile.objects.select_for_update().filter(pk=job.source_id).values_list("sha256", flat=True)
+        current = current.first()
+        if current is None or (current and current != source_sha256):
+            # the take was replaced (or deleted) while we worked: this output would be wrong
+            DenoiseJob.objects.filter(pk=job_pk).update(
+                state=DenoiseJob.State.FAILED, finished_at=timezone.now(),
+                error="The original changed while it was being denoised; its new version is processed anew.")
+            return False
+        existing = (AudioFile.objects.select_for_update()
+                    .filter(derived_from=job.source_id, path=new.path, name=new.name).first())
+        if existing:  # the same engine again (e.g. another strength): replace the derived file in place
+            stale_key = existing.file.name
+            existing.file = new.file.name
+            for field in ("size", "sha256", "duration", "sample_rate", "channels", "bit_depth", "qc",
+                          "analysis_state", "analysis_error", "processing", "created_by"):
+                setattr(existing, field, getattr(new, field))
+            existing.created_at = timezone.now()
+            existing.save()
+            out = existing
+        else:
+            new.save()
+            out = new
+        DenoiseJob.objects.filter(pk=job_pk).update(state=DenoiseJob.State.DONE, output=out,
+                                                    finished_at=timezone.now(), error="")
+        if stale_key and stale_key != out.file.name:
+            transaction.on_commit(lambda: default_storage.delete(stale_key))
+    transaction.on_commit(lambda: _after_denoise(job_pk))
+    return True
+
+
+def run_denoise(job_pk: int, *, redelivered: bool = False) -> str:
+    """Denoise the job's source into a derived AudioFile beside it; return the job state."""
+    from voicemanager.models import AudioFile, DenoiseJob
+
+    if not _claim_job(job_pk, redelivered):
+        return DenoiseJob.objects.filter(pk=job_pk).values_list("state", flat=True).first() or ""
+    job = DenoiseJob.objects.select_related("source__organisation", "source__task__room_tone",
+                                            "source__task__script").get(pk=job_pk)
+    src = job.source
+    new = AudioFile(
+        organisation=src.organisation, path=src.path, name=derived_name(src.name, job.engine),
+        label=src.label, source=AudioFile.Source.DENOISED, derived_from=src, task=src.task, speaker=src.speaker,
+        transcript=src.transcript, created_by=job.requested_by,
+    )
+    try:
+        with _workdir() as work_s:
+            work = Path(work_s)
+            with _local_copy(src.file.name, work) as raw:
+                decode.validate(raw, min_s=0.05)
+                source_sha256 = hashing.sha256_file(raw)
+                profile = _noise_profile(job, work)
+                out = work / "denoised.wav"
+                result = denoise.denoise(raw, out, engine=job.engine, strength=job.strength, noise_profile=profile)
+            info = decode.probe(out)
+            _measure_into(new, out, info)
+            new.processing = {**result, "requested_engine": job.engine, "job": job.pk,
+                              "source_sha256": source_sha256}
+            with open(out, "rb") as fh:
+                new.file.save(new.name, File(fh), save=False)  # a fresh key: nothing is overwritten
+    except decode.AudioRejected as exc:
+        DenoiseJob.objects.filter(pk=job_pk).update(state=DenoiseJob.State.FAILED, error=exc.message,
+                                                    finished_at=timezone.now())
+        transaction.on_commit(lambda: _after_denoise(job_pk))
+        return DenoiseJob.State.FAILED
+    except TRANSIENT:
+        DenoiseJob.objects.filter(pk=job_pk, state=DenoiseJob.State.RUNNING).update(state=DenoiseJob.State.QUEUED)
+        _discard(new)
+        raise
+    except BaseException:
+        _discard(new)
+        raise
+    if not _attach_output(job_pk, new, source_sha256):
+        _discard(new)
+    return DenoiseJob.objects.filter(pk=job_pk).values_list("state", flat=True).first() or ""
+
+
+def _discard(af) -> None:
+    if af.file and af.file.name and not af.pk:
+        with contextlib.suppress(Exception):
+            default_storage.delete(af.file.name)
+
+
+def _after_denoise(job_pk: int) -> None:
+    """Let the task's status follow its files (kept tiny; the logic is in the flow module)."""
+    from voicemanager.denoising import job_finished
+
+    job_finished(job_pk)
+
+
+@shared_task(name="tasks.files.denoise_file", time_limit=DENOISE_TIME_LIMIT + 60,
+             soft_time_limit=DENOISE_TIME_LIMIT, **_COMMON)
+def denoise_file(self, job_pk: int) -> str:
+    """Run one DenoiseJob: one derived, analysed AudioFile beside the original."""
+    return run_denoise(job_pk, redelivered=_redelivered(self))
+
+
+# --- sets and new files ---------------------------------------------------------------------------
+
+@shared_task(name="tasks.files.denoise_set", bind=True, acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=TRANSIENT, retry_backoff=2, max_retries=MAX_RETRIES,
+             time_limit=SET_TIME_LIMIT + 60, soft_time_limit=SET_TIME_LIMIT)
+def denoise_set(self, batch: str, *, file_pks: list[int] | None = None, task_pk: int | None = None,
+                engine: str | None = None, strength: float | None = None,
+                requested_by_pk: int | None = None) -> dict:
+    """Fan a batch out: create the missing jobs (for ``file_pks`` or a task's takes), queue the waiting ones.
+
+    Safe to run twice: jobs are unique per (batch, file) and a queued job already
+    claimed by a worker is skipped by that worker's own claim.
+    """
+    from voicemanager import denoising
+    from voicemanager.models import AudioFile, DenoiseJob, RecordingTask
+
+    if file_pks is not None or task_pk is not None:
+        if task_pk is not None:
+            task = RecordingTask.objects.filter(pk=task_pk).first()
+            files = denoising.task_take_files(task) if task else AudioFile.objects.none()
+        else:
+            files = AudioFile.objects.filter(pk__in=file_pks)
+        engine, strength = denoising.clean_request(engine, 0.8 if strength is None else strength)
+        denoising.create_jobs(files, engine=engine, strength=strength, batch=batch, requested_by_id=requested_by_pk)
+    for pk in DenoiseJob.objects.filter(batch=batch, state=DenoiseJob.State.QUEUED).values_list("pk", flat=True):
+        denoise_file.delay(pk)
+    return denoising.batch_progress(batch)
+
+
+@shared_task(name="tasks.files.process_new_file", time_limit=ANALYSE_TIME_LIMIT + 60,
+             soft_time_limit=ANALYSE_TIME_LIMIT, **_COMMON)
+def process_new_file(self, file_pk: int) -> str:
+    """Analyse a file that just landed in the file manager, then denoise it per the organisation's settings.
+
+    Auto-denoise applies to booth takes when ``organisation.auto_process_takes``:
+    the org's engine and strength, the task's room tone as noise profile. The job
+    joins the task's ``auto-<task id>`` batch so the task page can show progress.
+    """
+    from voicemanager import denoising
+    from voicemanager.models import AudioFile
+
+    state = run_analysis(file_pk, redelivered=_redelivered(self))
+    af = AudioFile.objects.select_related("organisation", "task").filter(pk=file_pk).first()
+    if af is None or state != AudioFile.Analysis.DONE:
+        if af is not None:
+            transaction.on_commit(lambda: denoising.file_processed(file_pk))
+        return state
+    org = af.organisation
+    if org.auto_process_takes and af.source in AUTO_DENOISE_SOURCES:
+        batch = AUTO_BATCH_PREFIX + (af.task.public_id if af.task_id else af.public_id)
+        jobs = denoising.create_jobs([af], engine=org.denoise_engine, strength=org.denoise_strength, batch=batch,
+                                     skip_active=False)
+        for job in jobs:
+            if job.state == job.State.QUEUED:
+                transaction.on_commit(lambda pk=job.pk: denoise_file.delay(pk))
+    else:
+        transaction.on_commit(lambda: denoising.file_processed(file_pk))
+    return state
+
