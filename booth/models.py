@@ -35,6 +35,9 @@ class Take(models.Model):
     file = models.FileField(upload_to=take_upload_to, max_length=500)
     size = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64)
+    received_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="Checksum of the bytes the browser sent (differs when converted to WAV).")
+    received_format = models.CharField(max_length=40, blank=True, help_text="container/codec as uploaded")
     duration = models.FloatField(default=0)
     sample_rate = models.PositiveIntegerField(default=0)
     channels = models.PositiveSmallIntegerField(default=1)

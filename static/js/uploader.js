@@ -35,8 +35,12 @@ const CHUNK_SIZE = 1024 * 1024;
 const POST_TIMEOUT_MS = 120_000;
 const TUS_URL = new URL("../vendor/tus.min.js", import.meta.url);
 
-/* 4xx error codes that do not condemn the take: fix the cause and try again. */
-export const RETRY_CODES = new Set(["login_required", "csrf_failed", "rate_limited", "server_busy"]);
+/* 4xx error codes that do not condemn the take: fix the cause and try again.
+   checksum_mismatch: the bytes were damaged on the way, the local copy is fine;
+   consent_required: the take waits in the browser until the contractor signs again. */
+export const RETRY_CODES = new Set([
+  "login_required", "csrf_failed", "rate_limited", "server_busy", "checksum_mismatch", "consent_required",
+]);
 /* 4xx codes meaning the tus upload is gone or unfinished: upload the bytes again. */
 export const REUPLOAD_CODES = new Set(["upload_not_found", "upload_incomplete"]);
 
