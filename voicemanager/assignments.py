@@ -85,7 +85,7 @@ def send_task_notice(task_pk: int) -> None:
 def default_file_path(script: Script | None, email: str) -> str:
     """``recordings/<script-title>/<contractor>``: readable and unique enough per assignment."""
     script_part = slugify(script.title)[:60] if script else "script"
-    person = slugify((email or "").split("@")[0])[:60] or "contractor"
+    person = slugify(re.sub(r"[._+]", "-", (email or "").split("@")[0]))[:60] or "contractor"
     return f"recordings/{script_part or 'script'}/{person}"
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from voicemanager.ids import task_id
@@ -34,15 +34,28 @@ class RecordingTaskQuerySet(models.QuerySet):
         return self.open().filter(due_date__gte=today, due_date__lte=(timezone.now() + timedelta(hours=hours)).date())
 
     def with_progress(self) -> RecordingTaskQuerySet:
-        """Annotate section counts, submitted counts and seconds recorded in one query."""
+        """Annotate section counts, submitted counts and seconds recorded in one query.
+
+        Correlated subqueries, not joins: joining sections and takes together would
+        multiply the seconds by the number of sections.
+        """
+        from django.apps import apps
+        from django.db.models import FloatField, IntegerField, OuterRef, Subquery, Value
+        from django.db.models.functions import Coalesce
+
+        take_model = apps.get_model("booth", "Take")
+        section_model = apps.get_model("voicemanager", "Section")
+        takes = take_model.objects.filter(task=OuterRef("pk"), kind="take").order_by().values("task")
+
+        def sub(queryset, field):
+            return Coalesce(Subquery(queryset.values("v")[:1], output_field=field), Value(0), output_field=field)
+
         return self.annotate(
-            n_sections=Count("script__sections", distinct=True),
-            n_submitted=Count(
-                "takes__section",
-                filter=Q(takes__status="submitted", takes__kind="take"),
-                distinct=True,
-            ),
-            seconds_recorded=Sum("takes__duration", filter=Q(takes__kind="take") & ~Q(takes__status="deleted")),
+            n_sections=sub(section_model.objects.filter(script=OuterRef("script")).order_by().values("script")
+                           .annotate(v=Count("pk")), IntegerField()),
+            n_submitted=sub(takes.filter(status="submitted").annotate(v=Count("section", distinct=True)),
+                            IntegerField()),
+            seconds_recorded=sub(takes.exclude(status="deleted").annotate(v=Sum("duration")), FloatField()),
         )
 
 
