@@ -2,5 +2,6 @@
 
 SCHEDULE: dict = {
     "heartbeat": {"task": "tasks.health.heartbeat", "schedule": 300.0},
+    "deletion-backup-purge": {"task": "tasks.deletion.purge_deletion_backups", "schedule": 24 * 60 * 60.0},  # 30-day window
     "reminders": {"task": "tasks.reminders.send_reminders", "schedule": 15 * 60.0},  # due-soon and overdue emails
 }
