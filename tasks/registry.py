@@ -4,3 +4,4 @@ Add one line per new task module.
 """
 from tasks import files, health  # noqa: F401
 from tasks import reminders  # noqa: F401
+from tasks import deletion  # noqa: F401
