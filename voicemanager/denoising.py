@@ -225,3 +225,75 @@ def refresh_task_status(task_pk: int) -> str | None:
     elif files and qs.filter(status__in=open_states).update(status=RecordingTask.Status.READY):
         audit.record("task.ready", organisation=task.organisation, target=task, files=len(files))
     return RecordingTask.objects.filter(pk=task_pk).values_list("status", flat=True).first()
+
+
+# --- QC figures: the task's QC table and the before/after comparison ------------------------------
+
+LEVEL_RANK = {"fail": 0, "warn": 1, "ok": 2}
+# (key, label, path into qc["metrics"] or a special, unit)
+COLUMNS = [
+    ("section", "#", None, ""), ("verdict", "Verdict", None, ""), ("duration", "Length", "duration_s", "s"),
+    ("peak", "Peak", "peak_dbfs", "dBFS"), ("clipped", "Clipped", "clipped_samples", ""),
+    ("rms", "RMS", "rms_dbfs", "dBFS"), ("lufs", "Loudness", "loudness_lufs", "LUFS"),
+    ("snr", "SNR", "snr_db", "dB"), ("floor", "Noise floor", "noise_floor_dbfs", "dBFS"),
+    ("lead", "Lead silence", "leading_silence_ms", "ms"), ("trail", "Tail silence", "trailing_silence_ms", "ms"),
+    ("speech", "Speech", "speech_ratio", ""), ("align", "Script", None, ""),
+]
+_METRIC = {key: path for key, _, path, _ in COLUMNS if path}
+
+
+def _summary(af: AudioFile | None, qc: dict) -> str:
+    if af is not None and af.analysis_state == AudioFile.Analysis.FAILED:
+        return "fail"
+    return qc.get("summary") or "pending"
+
+
+def _sort_value(row: dict, key: str):
+    if key == "section":
+        return row["position"]
+    if key == "verdict":
+        return (LEVEL_RANK.get(row["summary"], 3), row["metrics"].get("snr_db") or 0.0)
+    if key == "align":
+        return row["alignment"]
+    return row["metrics"].get(_METRIC[key])
+
+
+def task_qc_rows(task: RecordingTask, sort: str = "verdict", direction: str = "") -> tuple[list[dict], str, str]:
+    """Rows of the task's QC table, sorted (worst first by default); unknown values sort last."""
+    from booth.models import Take
+
+    takes = (Take.objects.filter(task=task, status=Take.Status.SUBMITTED, kind=Take.Kind.TAKE)
+             .select_related("section", "audio_file").prefetch_related("audio_file__derivatives")
+             .order_by("section__position"))
+    rows = []
+    for take in takes:
+        af = take.audio_file
+        qc = (af.qc if af is not None and af.qc else take.qc) or {}
+        denoised = [d for d in af.derivatives.all() if d.source == AudioFile.Source.DENOISED] if af else []
+        rows.append({
+            "position": take.section.position, "text": take.section.text, "take": take, "file": af,
+            "metrics": qc.get("metrics") or {}, "summary": _summary(af, qc),
+            "problems": [v for v in qc.get("verdicts", []) if v.get("level") != "ok"],
+            "alignment": (qc.get("alignment") or {}).get("status", ""), "denoised": denoised,
+            "error": af.analysis_error if af else "",
+            "forward": "denoised" if af is not None and af.forward_variant_id else "raw",
+        })
+        row = rows[-1]
+        row["cells"] = [row["metrics"].get(path) for _, _, path, _ in COLUMNS if path]
+    if sort not in {c[0] for c in COLUMNS}:
+        sort = "verdict"
+    direction = "desc" if direction == "desc" else "asc"
+    known = [r for r in rows if _sort_value(r, sort) not in (None, "")]
+    unknown = [r for r in rows if _sort_value(r, sort) in (None, "")]
+    known.sort(key=lambda r: _sort_value(r, sort), reverse=direction == "desc")
+    return known + unknown, sort, direction
+
+
+def compare_rows(files: list[AudioFile]) -> list[dict]:
+    """Before/after figures side by side: one row per metric, one cell per version."""
+    out = [{"label": "Verdict", "unit": "", "cells": [_summary(f, f.qc or {}) for f in files], "badge": True}]
+    for key, label, path, unit in COLUMNS:
+        if path:
+            out.append({"label": label, "unit": unit, "key": key,
+                        "cells": [(f.qc or {}).get("metrics", {}).get(path) for f in files]})
+    return out

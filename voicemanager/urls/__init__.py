@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("voicemanager.urls.voices")),
     path("", include("voicemanager.urls.team")),
     path("", include("voicemanager.urls.credits")),
+    path("", include("voicemanager.urls.denoise")),
 ]
