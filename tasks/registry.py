@@ -3,5 +3,6 @@
 Add one line per new task module.
 """
 from tasks import files, health  # noqa: F401
+from tasks import cloning  # noqa: F401
 from tasks import reminders  # noqa: F401
 from tasks import deletion  # noqa: F401

@@ -1,7 +1,7 @@
 """The JSON API (django-ninja) at /api/v2/, with its OpenAPI page at /api/v2/docs."""
 from django.http import HttpRequest
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from voicemanager.api import cloning, deletion, files, scripts
 from voicemanager.api.auth import OrganisationKey
@@ -29,6 +29,13 @@ def on_validation_error(request: HttpRequest, exc: ValidationError):
                    "details": exc.errors}},
         status=422,
     )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError):
+    """Ninja's own 4xx (e.g. a body that is not JSON) in the API's error shape."""
+    code = "invalid_request" if exc.status_code == 400 else "http_error"
+    return api.create_response(request, {"error": {"code": code, "message": str(exc)}}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)
