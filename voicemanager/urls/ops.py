@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("voicemanager.urls.ops_cloning")),
     path("", include("voicemanager.urls.ops_deletion")),
+    path("", include("voicemanager.urls.ops_managed")),
 ]
