@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from voicemanager.api.errors import ApiError
 from voicemanager.deletion import intake
@@ -73,7 +73,7 @@ def create_deletion_request(request: HttpRequest, body: DeletionIn):
         first_name=body.firstName, last_name=body.lastName, email=body.email, organisation_ref=org.public_id,
         organisation=org, voice_alias=voice.alias, scope=body.scope, urgent=body.urgent, via="api",
     )
-    return 201, out(req)
+    return Status(201, out(req))
 
 
 @router.get("", response=DeletionList)
@@ -89,4 +89,4 @@ def get_deletion_request(request: HttpRequest, request_id: str):
     req = DeletionRequest.objects.filter(organisation=request.auth, public_id=request_id).first()
     if req is None:
         raise ApiError(404, "deletion_request_not_found", "No such deletion request in your organisation.")
-    return 200, out(req)
+    return Status(200, out(req))

@@ -26,6 +26,11 @@ from voicemanager.tests.test_deletion_support import (
 S = m.DeletionRequest.Status
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def file_and_confirm(cast, v, scope, urgent=False) -> m.DeletionRequest:
     req = intake.file_request(first_name="Anna", last_name="Speaker", email=v.speaker.email,
                               organisation_ref=cast.org_x.public_id, voice_alias=v.voice.alias, scope=scope,

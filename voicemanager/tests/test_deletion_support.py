@@ -20,7 +20,6 @@ from django.core.files.storage import default_storage
 
 from booth.models import Take
 from voicemanager import models as m
-from voicemanager.tests.factories import RecordingTaskFactory, SpeakerFactory
 
 _WAVS: dict[int, bytes] = {}
 
