@@ -13,9 +13,9 @@ class AssignTaskForm(forms.Form):
     contractor_email = forms.EmailField(label="Contractor's email")
     file_path = forms.CharField(
         max_length=300, required=False, label="Folder in the file manager",
-        help_text="Leave empty for recordings/<script>/<contractor>. No '..', no leading '/'.",
+        help_text="Leave empty for recordings/script-title/contractor-name. No '..', no leading '/'.",
     )
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                help_text="Optional.")
 
     def __init__(self, *args, organisations=(), scripts=(), **kwargs):
@@ -28,7 +28,7 @@ class AssignTaskForm(forms.Form):
         for name in ("script", "contractor_email"):
             self.fields[name].widget.attrs["hx-get"] = "/vm/tasks/invite/path"
             self.fields[name].widget.attrs["hx-target"] = "#path-suggestion"
-            self.fields[name].widget.attrs["hx-include"] = "closest form"
+            self.fields[name].widget.attrs["hx-include"] = "[name=script],[name=contractor_email]"
             self.fields[name].widget.attrs["hx-trigger"] = "change"
 
     def clean_due_date(self):
@@ -52,7 +52,7 @@ class AssignTaskForm(forms.Form):
 
 
 class DueDateForm(forms.Form):
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                help_text="Empty removes the due date.")
 
     def clean_due_date(self):
