@@ -177,3 +177,13 @@ def test_deleting_a_section_of_an_assigned_script_creates_a_new_version(client, 
     client.post(f"/vm/scripts/{script.public_id}/sections/2/delete")
     assert texts(script) == ["One.", "Two."]
     assert texts(Script.objects.get(previous_version=script)) == ["One."]
+
+
+def test_edit_form_partial_and_sections_partial_for_htmx(client, cast):
+    script = ScriptFactory(organisation=cast.org_x, sections=["Alpha.", "Beta."])
+    client.force_login(cast.admin_x)
+    form = client.get(f"/vm/scripts/{script.public_id}/sections/2/edit", headers={"HX-Request": "true"})
+    body = form.content.decode()
+    assert "<html" not in body and ">Beta.</textarea>" in body and 'hx-target="#sections"' in body
+    partial = client.get(f"/vm/scripts/{script.public_id}/", headers={"HX-Request": "true"}).content.decode()
+    assert partial.lstrip().startswith('<section id="sections">') and "<html" not in partial

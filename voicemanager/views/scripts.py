@@ -187,7 +187,7 @@ def script_details(request: HttpRequest, script_id: str) -> HttpResponse:
     except ScriptImportError as exc:
         messages.error(request, str(exc))
         return redirect("script_detail", script_id=script.public_id)
-    if after.pk == script.pk:
-        messages.success(request, "Saved.")
-    return _after_edit(request, script, after) if after.pk != script.pk else redirect(
-        "script_detail", script_id=after.public_id)
+    if after.pk != script.pk:
+        return _after_edit(request, script, after)
+    messages.success(request, "Saved.")
+    return redirect("script_detail", script_id=script.public_id)
