@@ -333,3 +333,29 @@ def process_new_file(self, file_pk: int) -> str:
         transaction.on_commit(lambda: denoising.file_processed(file_pk))
     return state
 
+
+
+@shared_task(name="tasks.files.sweep_file_jobs", ignore_result=True, time_limit=SET_TIME_LIMIT + 60,
+             soft_time_limit=SET_TIME_LIMIT)
+def sweep_file_jobs(older_than_s: int = 10 * 60, limit: int = 500) -> dict:
+    """Re-queue file work whose message was lost (broker down at enqueue time, a flushed queue).
+
+    Runs from beat. Re-queuing is harmless: every task claims its row first, so a
+    job that is in fact still queued in the broker is done once.
+    """
+    from voicemanager.models import AudioFile, DenoiseJob
+
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_s)
+    pending = list(AudioFile.objects.filter(analysis_state=AudioFile.Analysis.PENDING, created_at__lt=cutoff,
+                                            derived_from=None).values_list("pk", flat=True)[:limit])
+    queued = list(DenoiseJob.objects.filter(state=DenoiseJob.State.QUEUED, created_at__lt=cutoff)
+                  .values_list("pk", flat=True)[:limit])
+    stale = list(DenoiseJob.objects.filter(
+        state=DenoiseJob.State.RUNNING, started_at__lt=now - timedelta(seconds=DENOISE_TIME_LIMIT + 60))
+        .values_list("pk", flat=True)[:limit])
+    for pk in pending:
+        process_new_file.delay(pk)
+    for pk in queued + stale:
+        denoise_file.delay(pk)
+    return {"analyse": len(pending), "denoise": len(queued) + len(stale)}

@@ -219,3 +219,12 @@ def test_file_job_tasks_are_safe_to_redeliver():
         assert task.acks_late and task.reject_on_worker_lost
         assert task.time_limit and task.soft_time_limit < task.time_limit
         assert OSError in task.autoretry_for and task.max_retries
+
+
+def test_sweep_requeues_a_job_whose_message_was_lost(cast, celery_worker, noisy_wav):
+    af = make_take_file(cast.task_a, noisy_wav)
+    job = DenoiseJob.objects.create(source=af, engine="spectral", strength=0.8,
+                                    created_at=timezone.now() - timedelta(hours=1))  # never sent to the broker
+    jobs.sweep_file_jobs.delay()
+    wait_until(lambda: DenoiseJob.objects.filter(pk=job.pk, state="done").exists(), timeout=60, message="swept job")
+    assert derived(af).count() == 1
