@@ -25,6 +25,7 @@ def _media_root(settings, tmp_path_factory):
     settings.MEDIA_ROOT = media
     settings.UPLOAD_TEMP_DIR = media / "uploads-tmp"
     settings.AXES_ENABLED = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
     settings.SECURE_SSL_REDIRECT = False
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
