@@ -61,3 +61,27 @@ def record_warning_accepted(target, speaker, language: str, actor, *, organisati
         target=target, language=base_code(language), speaker=getattr(speaker, "public_id", ""),
         native_languages=clean_languages(getattr(speaker, "native_languages", []) or []),
     )
+
+
+def speaker_for_email(email: str):
+    """The contractor speaker an assignment to ``email`` will use, if they are known already."""
+    from voicemanager.models import Speaker
+
+    email = (email or "").strip().lower()
+    return (Speaker.objects.filter(user__email=email).first()
+            or Speaker.objects.filter(email__iexact=email, kind=Speaker.Kind.CONTRACTOR).first())
+
+
+def warning_accepted(form, warning: str | None, field: str = "accept_language_warning") -> bool:
+    """True when there is no warning or the admin ticked the box; else show the warning beside the box.
+
+    The form declares ``field`` as a hidden ``BooleanField``; it becomes a visible
+    checkbox only when there is something to accept.
+    """
+    if not warning or form.cleaned_data.get(field):
+        return True
+    from django import forms
+
+    form.fields[field].widget = forms.CheckboxInput()
+    form.add_error(field, warning)
+    return False

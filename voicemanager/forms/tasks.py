@@ -17,6 +17,10 @@ class AssignTaskForm(forms.Form):
     )
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                help_text="Optional.")
+    # Shown (as a checkbox) only when the script's language is not the contractor's native language.
+    accept_language_warning = forms.BooleanField(
+        required=False, widget=forms.HiddenInput,
+        label="I understand the clone may carry an accent and mispronunciations: assign anyway")
 
     def __init__(self, *args, organisations=(), scripts=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from booth.models import Take
-from voicemanager import assignments
+from voicemanager import assignments, native_language
 from voicemanager.access import (
     admin_organisations,
     get_task_for_member,
@@ -82,6 +82,10 @@ def task_invite(request: HttpRequest) -> HttpResponse:
     form = AssignTaskForm(request.POST or None, organisations=organisations, scripts=scripts, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        speaker = native_language.speaker_for_email(data["contractor_email"])
+        warning = native_language.language_warning(speaker, data["script_obj"].language)
+        if not native_language.warning_accepted(form, warning):
+            return render(request, "voicemanager/tasks/invite.html", {"form": form, "has_scripts": bool(scripts)})
         try:
             task = assignments.assign_task(
                 actor=request.user, organisation=data["organisation_obj"], script=data["script_obj"],
@@ -90,6 +94,8 @@ def task_invite(request: HttpRequest) -> HttpResponse:
         except (assignments.AssignmentError, ValidationError) as exc:
             form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
         else:
+            if warning:
+                native_language.record_warning_accepted(task, speaker, data["script_obj"].language, request.user)
             if task.invitation_id:
                 messages.success(request, f"Task assigned. An invitation was emailed to {task.contractor_email}.")
             else:
