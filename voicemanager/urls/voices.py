@@ -1,4 +1,10 @@
-"""URL patterns: voices."""
-from django.urls import path  # noqa: F401
+"""URL patterns: private voices and submitting a finished task for cloning."""
+from django.urls import path
 
-urlpatterns: list = []
+from voicemanager.views import clone_submit, voices
+
+urlpatterns = [
+    path("voices/", voices.voice_list, name="voices"),
+    path("voices/<str:voice_id>/", voices.voice_detail, name="voice_detail"),
+    path("tasks/<str:task_id>/clone/", clone_submit.clone_task, name="clone_task"),
+]
