@@ -48,7 +48,7 @@ def _locked_take(task: RecordingTask, take_pk: int) -> tuple[RecordingTask, Take
     task = RecordingTask.objects.select_for_update().get(pk=task.pk)
     if task.status not in EDITABLE:
         raise TakeError("task_closed", "This task is being processed; its takes can no longer be changed.")
-    take = Take.objects.select_for_update().select_related("section").filter(pk=take_pk, task=task).first()
+    take = Take.objects.select_for_update().filter(pk=take_pk, task=task).first()
     if take is None or take.kind != Take.Kind.TAKE:
         raise TakeError("not_found", "That take does not exist.")
     return task, take

@@ -369,6 +369,7 @@ function initBooth(root) {
   });
   renderPending();
   globalThis.booth = { store, rec, toggle, play, submitLatest, go }; // for debugging and tests
+  root.dataset.ready = "1";
 }
 
 const root = document.getElementById("booth");

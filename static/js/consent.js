@@ -76,4 +76,5 @@ if (root && btn) {
   addEventListener("takestore:retry", (e) => {
     if (e.detail.take.clientId === mine) say(`Waiting to upload: ${e.detail.error?.message || ""}`, "warn");
   });
+  root.dataset.ready = "1";
 }

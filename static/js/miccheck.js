@@ -100,4 +100,5 @@ if (root) {
   addEventListener("takestore:retry", (e) => {
     if (e.detail.take.clientId === mine) state.textContent = `Waiting to upload: ${e.detail.error?.message || ""}`;
   });
+  root.dataset.ready = "1";
 }

@@ -1,0 +1,30 @@
+"""Shared setup for the booth browser tests: a long speech WAV for the fake microphone, a logged-in page."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from django.test import Client
+
+from e2e.services import speech_wav
+
+SPEECH = ("The quick brown fox jumps over the lazy dog. Please call Stella and ask her to bring these things "
+          "with her from the store.")
+
+
+def long_speech_wav(folder: Path, seconds: int = 150) -> Path:
+    """Speech repeated to ``seconds``: Chromium plays the fake-mic file once (%noloop) from launch."""
+    one = speech_wav(folder / "one.wav", SPEECH, pad_s=0.15)
+    out = folder / "mic.wav"
+    length = float(subprocess.run(["soxi", "-D", str(one)], capture_output=True, text=True, check=True).stdout)
+    repeats = max(1, int(seconds / length))
+    subprocess.run(["sox", str(one), str(out), "repeat", str(repeats)], check=True, timeout=120)
+    return out
+
+
+def logged_in_context(browser, live_server, user):
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # for wait_for_function
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    return context
