@@ -1,0 +1,122 @@
+"""Login throttling (django-axes), security headers (django-csp, HSTS) and cookies under production settings.
+
+``manage.py check --deploy --fail-level WARNING`` is asserted in voicemanager/tests/test_settings.py;
+bandit and pip-audit run in the test command (config/scripts/test.sh).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def axes_on(settings):
+    """The autouse media fixture switches axes off for every test; this test is about axes."""
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 5
+    from axes.handlers.proxy import AxesProxyHandler
+
+    AxesProxyHandler.implementation = None  # pick up the setting
+    yield
+    AxesProxyHandler.implementation = None
+
+
+def _login(client, email: str, password: str):
+    return client.post("/accounts/login/", {"username": email, "password": password}, REMOTE_ADDR="10.1.2.3")
+
+
+def test_sixth_failed_login_is_locked_out_even_with_the_right_password(axes_on, cast, client):
+    for attempt in range(4):
+        resp = _login(client, cast.admin_x.email, f"wrong-{attempt}")
+        assert resp.status_code == 200, f"attempt {attempt + 1}: a wrong password re-shows the form"
+        assert "_auth_user_id" not in client.session
+    fifth = _login(client, cast.admin_x.email, "wrong-5")
+    assert fifth.status_code in (200, 429), "the 5th failure is refused (axes answers it with the lockout page)"
+    resp = _login(client, cast.admin_x.email, "pass-word-123")
+    assert resp.status_code in (403, 429), f"the 6th attempt must be locked out, got {resp.status_code}"
+    assert "_auth_user_id" not in client.session, "a locked-out user must not be logged in"
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.filter(username=cast.admin_x.email).exists()
+
+
+def test_lockout_is_per_username_and_ip(axes_on, cast, client):
+    """Another user from the same address, or the same user from elsewhere, is not locked by someone's failures."""
+    for attempt in range(6):
+        _login(client, cast.admin_x.email, f"wrong-{attempt}")
+    other = client.post("/accounts/login/", {"username": cast.admin_y.email, "password": "pass-word-123"},
+                        REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 302, "admin Y from the same address is not locked"
+    client.logout()
+    elsewhere = client.post("/accounts/login/", {"username": cast.admin_x.email, "password": "pass-word-123"},
+                            REMOTE_ADDR="10.9.9.9")
+    assert elsewhere.status_code == 302
+
+
+def test_pages_send_csp_and_hardening_headers(cast, client):
+    client.force_login(cast.admin_x)
+    resp = client.get("/vm/")
+    assert resp.status_code == 200
+    csp = resp["Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in (p.strip() for p in csp.split(";")) if d}
+    assert directives["default-src"] == ["'self'"]
+    assert "'unsafe-inline'" not in directives["script-src"] and "'unsafe-eval'" not in directives["script-src"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert resp["X-Frame-Options"] == "DENY"
+    assert resp["X-Content-Type-Options"] == "nosniff"
+    assert resp["Referrer-Policy"] == "same-origin"
+
+
+def test_login_page_sends_csp_to_anonymous_users(client):
+    resp = client.get("/accounts/login/")
+    assert resp.status_code == 200
+    assert "default-src 'self'" in resp["Content-Security-Policy"]
+
+
+PROD_PROBE = r"""
+import json, django
+# The only change to the production settings: static files without a collectstatic manifest (not under test).
+import config.settings as s
+s.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+django.setup()
+from django.conf import settings
+from django.test import Client
+c = Client()
+plain = c.get("/accounts/login/")
+secure = c.get("/accounts/login/", secure=True)
+cookies = {k: {"secure": bool(v["secure"]), "httponly": bool(v["httponly"]), "samesite": v["samesite"]}
+           for k, v in secure.cookies.items()}
+print(json.dumps({
+    "plain_status": plain.status_code, "plain_location": plain.get("Location", ""),
+    "secure_status": secure.status_code, "hsts": secure.get("Strict-Transport-Security", ""),
+    "csp": secure.get("Content-Security-Policy", ""), "cookies": cookies,
+    "session_secure": settings.SESSION_COOKIE_SECURE, "session_httponly": settings.SESSION_COOKIE_HTTPONLY,
+    "csrf_secure": settings.CSRF_COOKIE_SECURE, "debug": settings.DEBUG,
+}))
+"""
+
+
+def test_production_settings_force_https_hsts_and_secure_cookies(tmp_path):
+    """A subprocess with the production environment (DEBUG off, not testing) and no overrides from pytest."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_", "SECURE", "DEBUG"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0", TESTING="0",
+               SECRET_KEY="prod-like-" + "k" * 60, ALLOWED_HOSTS="testserver,voice.example.com",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}", MEDIA_ROOT=str(tmp_path / "media"))
+    out = subprocess.run([sys.executable, "-c", PROD_PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["debug"] is False
+    assert got["plain_status"] == 301 and got["plain_location"].startswith("https://"), "http is sent to https"
+    assert got["secure_status"] == 200
+    assert "max-age=31536000" in got["hsts"] and "includeSubDomains" in got["hsts"]
+    assert "default-src 'self'" in got["csp"]
+    assert got["session_secure"] and got["session_httponly"] and got["csrf_secure"]
+    assert got["cookies"]["csrftoken"]["secure"], got["cookies"]
