@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 
 from e2e import services  # noqa: E402
 
-SMTP_PORT = int(os.environ.get("TEST_SMTP_PORT", "2525"))
+SMTP_PORT = int(os.environ.get("TEST_SMTP_PORT") or services.free_port())
 S3_PORT = int(os.environ.get("TEST_S3_PORT", "8333"))
 
 
@@ -97,6 +97,7 @@ def s3_storage(s3_server, settings):
     storages._storages.pop("default", None)
     yield bucket
     storages._storages.pop("default", None)
+    s3_server.drop_bucket(bucket)
 
 
 @pytest.fixture

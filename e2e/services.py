@@ -125,7 +125,7 @@ class S3Server:
         self.process = subprocess.Popen(
             [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={self.data_dir}", "-s3",
              f"-s3.port={base}", f"-master.port={base + 1000}", f"-volume.port={base + 2000}",
-             f"-filer.port={base + 3000}", "-master.volumeSizeLimitMB=64", "-volume.max=50"],
+             f"-filer.port={base + 3000}", "-master.volumeSizeLimitMB=16", "-volume.max=0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         self.started_here = True
@@ -156,6 +156,18 @@ class S3Server:
         if name not in existing:
             client.create_bucket(Bucket=name)
         return name
+
+    def drop_bucket(self, name: str) -> None:
+        """Delete a test bucket and its objects (frees SeaweedFS volumes)."""
+        client = self.client()
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+                keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+                if keys:
+                    client.delete_objects(Bucket=name, Delete={"Objects": keys})
+            client.delete_bucket(Bucket=name)
+        except Exception:  # noqa: BLE001 - best effort cleanup
+            pass
 
     def stop(self) -> None:
         if self.process and self.started_here:
