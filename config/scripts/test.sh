@@ -42,6 +42,36 @@ unset S3_BUCKET CELERY_BROKER_URL CELERY_RESULT_BACKEND
 
 log "ruff check"
 "$VENV/bin/ruff" check .
+log "bandit (reviewed skips: pyproject.toml [tool.bandit])"
+"$VENV/bin/bandit" -q -c pyproject.toml -r voicemanager booth tasks config
+log "pip-audit requirements.txt"
+# Known vulnerabilities fail the run. When the vulnerability service (PyPI's JSON API) cannot be reached,
+# e.g. offline CI or a mirror without advisories, this prints a warning and goes on: see README.
+audit_json="$(mktemp)"
+set +e
+"$VENV/bin/pip-audit" -r requirements.txt --no-deps --disable-pip -s pypi -f json --progress-spinner off \
+    -o "$audit_json" >/dev/null 2>var/pip-audit.log
+set -e
+"$VENV/bin/python" - "$audit_json" <<'PY'
+import json, sys
+try:
+    deps = json.load(open(sys.argv[1]))["dependencies"]
+except (OSError, ValueError, KeyError):
+    print("WARNING: pip-audit could not run or reach its vulnerability service (see var/pip-audit.log); "
+          "requirements.txt NOT audited.")
+    sys.exit(0)
+vulns = [(d["name"], d["version"], v["id"], v.get("fix_versions")) for d in deps for v in d.get("vulns", [])]
+skipped = [d["name"] for d in deps if d.get("skip_reason")]
+for name, version, vid, fixes in vulns:
+    print(f"VULNERABLE: {name} {version}: {vid} (fixed in {', '.join(fixes or []) or 'no release yet'})")
+if skipped:
+    print(f"WARNING: pip-audit could not audit {len(skipped)} of {len(deps)} packages (vulnerability service "
+          f"unreachable or without advisories here): {', '.join(skipped[:8])}{' ...' if len(skipped) > 8 else ''}")
+else:
+    print(f"pip-audit: {len(deps)} packages audited, {len(vulns)} known vulnerabilities")
+sys.exit(1 if vulns else 0)
+PY
+rm -f "$audit_json"
 log "pytest"
 set +e
 "$VENV/bin/python" -m pytest "$@"
