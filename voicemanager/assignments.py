@@ -172,7 +172,7 @@ def contractor_speaker(user: User, full_name: str = "", native_languages: list[s
 
 
 def _locked_task(task: RecordingTask) -> RecordingTask:
-    return RecordingTask.objects.select_for_update().select_related("invitation").get(pk=task.pk)
+    return RecordingTask.objects.select_for_update(of=("self",)).select_related("invitation").get(pk=task.pk)
 
 
 def resend_invitation(task: RecordingTask, actor) -> Invitation:
