@@ -1,6 +1,8 @@
 """Choosing takes: submit, replace, delete, finish the task; the booth and consent pages."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.test import Client
 
@@ -154,3 +156,17 @@ def test_booth_page_shows_section_k_of_n_and_resumes_where_the_contractor_stoppe
     assert "Section 2 of 3" in r.content.decode()
     partial = booth.get(f"/booth/tasks/{task.public_id}/?s=3", headers={"HX-Request": "true"})
     assert partial.content.decode().lstrip().startswith('<div id="panel"') and partial["HX-Push-Url"].endswith("?s=3")
+
+
+def test_takes_and_file_manager_copies_work_on_s3_storage(cast, s3_storage):
+    from django.core.files.storage import default_storage
+
+    client = login(cast.contractor_a)
+    give_consent(client, cast.task_a)
+    take = record(client, cast.task_a, cast.task_a.script.sections.first())
+    assert submit(client, take).status_code == 200
+    take.refresh_from_db()
+    entry = take.audio_file
+    for name, digest in ((take.file.name, take.sha256), (entry.file.name, entry.sha256)):
+        with default_storage.open(name, "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == digest
