@@ -30,7 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tasks.audio.decode import AudioRejected, iter_blocks
-from voicemanager import engines
+from voicemanager import credits, engines
 from voicemanager.cloning import file_facts
 from voicemanager.consent_gate import check_consent, consent_evidence
 from voicemanager.models import AudioFile, Voice, VoicePackage, audit
@@ -256,6 +256,8 @@ def forward_voice(self, voice_pk: int) -> None:
     if reasons:
         fail_voice(voice.pk, "Consent is missing: " + " ".join(reasons))
         return
+    if voice.type == Voice.Type.PROFESSIONAL and not credits.professional_quote_accepted(voice):
+        return  # waits for the admin to accept staff's quote; credits.accept_quote enqueues this job again
     now = timezone.now()
     claimed = VoicePackage.objects.filter(pk=package.pk, forwarded_at=None).filter(
         Q(forward_claimed_at=None) | Q(forward_claimed_at__lt=now - STALE_CLAIM)

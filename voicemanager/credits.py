@@ -5,7 +5,8 @@
   the database, so a status update delivered twice charges once). A failed voice
   costs nothing.
 - A professional voice is charged the amount staff quoted, when the organisation's
-  admin accepts the quote (``accept_quote``), before the set is forwarded.
+  admin accepts the quote (``accept_quote``). ``tasks.cloning.forward_voice`` does not
+  forward a professional package before that; acceptance enqueues it again.
 - ``check_can_create`` refuses a new voice the organisation cannot pay for. Instant
   voices still in flight hold their price back, so ten parallel requests cannot all
   spend the same 300 credits.
@@ -191,8 +192,20 @@ def accept_quote(quote: CreditQuote, user) -> CreditEntry:
         locked.save(update_fields=["status", "decided_by", "decided_at", "credit_entry"])
         audit.record("credits.quote_accepted", actor=user, organisation=locked.organisation, target=locked.voice,
                      amount=-locked.amount, quote=locked.pk)
+        voice_pk = locked.voice_id
+        transaction.on_commit(lambda: _forward_after_acceptance(voice_pk))
     quote.refresh_from_db()
     return entry
+
+
+def _forward_after_acceptance(voice_pk: int) -> None:
+    """The forward job skipped a professional voice without an accepted quote; send it on now."""
+    from voicemanager.models import VoicePackage
+
+    if VoicePackage.objects.filter(voice_id=voice_pk, built_at__isnull=False, forwarded_at=None).exists():
+        from tasks.cloning import forward_voice
+
+        forward_voice.delay(voice_pk)
 
 
 def decline_quote(quote: CreditQuote, user) -> None:

@@ -222,3 +222,78 @@ def test_quote_flow_through_the_pages(client, cast):
     assert credits.balance(cast.org_x) == 500
     quote.refresh_from_db()
     assert quote.status == "accepted" and quote.decided_by == cast.admin_x
+
+
+# --- through the cloning flow (issue 6's code calling these rules) --------------------------------
+
+
+def forwarded_voice(cast, type="instant"):
+    from voicemanager.tests.cloning_fixtures import voice_owner
+
+    return Voice.objects.create(organisation=cast.org_x, alias=f"flow-{type}", type=type, language="en",
+                                status=Voice.Status.PROCESSING, stage=Voice.Stage.FORWARDED,
+                                speaker=voice_owner(cast.org_x))
+
+
+def test_ready_status_delivered_twice_charges_once(cast):
+    from voicemanager.cloning import advance_stage
+
+    credits.add_credits(cast.org_x, 1000, cast.staff, "top-up")
+    voice = forwarded_voice(cast)
+    advance_stage(voice, Voice.Stage.READY, actor=cast.staff)
+    advance_stage(voice, Voice.Stage.READY, actor=cast.staff)  # the same callback again
+    assert CreditEntry.objects.filter(voice=voice).count() == 1
+    assert credits.balance(cast.org_x) == 700
+
+
+def test_failed_status_charges_nothing(cast):
+    from voicemanager.cloning import advance_stage
+
+    credits.add_credits(cast.org_x, 1000, cast.staff, "top-up")
+    voice = forwarded_voice(cast)
+    advance_stage(voice, Voice.Stage.FAILED, reason="provider rejected the set", actor=cast.staff)
+    assert credits.balance(cast.org_x) == 1000 and not CreditEntry.objects.filter(voice=voice).exists()
+
+
+def test_api_refuses_a_voice_without_credits_and_creates_nothing(client, cast):
+    from voicemanager.tests.cloning_fixtures import make_audio_file, voice_owner
+
+    owner = voice_owner(cast.org_x)
+    files = [make_audio_file(cast.org_x, 3.0, speaker=owner) for _ in range(2)]
+    credits.add_credits(cast.org_x, 299, cast.staff, "almost")
+    response = client.post("/api/v2/speech/voice-cloning", content_type="application/json",
+                           HTTP_X_API_KEY=cast.api_key_x,
+                           data={"fileIds": [f.public_id for f in files], "alias": "too-poor",
+                                 "engine": "voice_engine_3", "metadata": {}})
+    assert response.status_code == 402
+    error = response.json()["error"]
+    assert error["code"] == "insufficient_credits" and "300" in error["message"]
+    assert not Voice.objects.exists()
+    assert credits.balance(cast.org_x) == 299
+
+
+def test_professional_package_waits_for_the_accepted_quote_before_forwarding(cast,
+                                                                             django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from tasks.cloning import forward_voice
+    from voicemanager.models import VoicePackage
+
+    voice = forwarded_voice(cast, type="professional")
+    Voice.objects.filter(pk=voice.pk).update(stage=Voice.Stage.PACKAGED)
+    VoicePackage.objects.create(voice=voice, built_at=timezone.now(), size=1, sha256="0" * 64)
+    forward_voice(voice.pk)
+    package = VoicePackage.objects.get(voice=voice)
+    assert package.forwarded_at is None and package.forward_attempts == 0
+    voice.refresh_from_db()
+    assert voice.status == Voice.Status.PROCESSING  # waiting, not failed
+
+    credits.add_credits(cast.org_x, 5000, cast.staff, "top-up")
+    quote = credits.create_quote(voice, 4000, cast.staff)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        credits.accept_quote(quote, cast.admin_x)
+    assert len(callbacks) == 1  # the forward job is queued again after commit
+    forward_voice(voice.pk)  # what that job does
+    package.refresh_from_db()
+    assert package.forwarded_at is not None
+    assert credits.balance(cast.org_x) == 1000
