@@ -5,6 +5,7 @@ workers are real Celery workers (in-process, or subprocesses that get SIGKILLed)
 """
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -130,9 +131,15 @@ def test_sigkilled_worker_mid_denoise_finishes_the_job_exactly_once(cast, worker
     first.kill()
     job.refresh_from_db()
     assert job.state == "running" and job.output_id is None  # killed in the middle
+    time.sleep(6)  # past the visibility timeout: the new worker's first sweep of unacked messages finds it
     second = worker_process("w2", CELERY_VISIBILITY_TIMEOUT="5")
-    wait_until(lambda: DenoiseJob.objects.filter(pk=job.pk, state="done").exists(), timeout=120, interval=0.5,
-               message=f"job redone; worker log: {second.log()}")
+    try:
+        wait_until(lambda: DenoiseJob.objects.filter(pk=job.pk, state="done").exists(), timeout=120, interval=0.5,
+                   message="job redone")
+    except TimeoutError as exc:
+        job.refresh_from_db()
+        raise AssertionError(f"{exc}; job {job.state} {job.error!r}; first worker:\n{first.log()}\n"
+                             f"second worker:\n{second.log()}") from None
     assert derived(af).count() == 1
     job.refresh_from_db()
     assert job.output.file.storage.exists(job.output.file.name)

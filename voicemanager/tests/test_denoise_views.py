@@ -242,3 +242,13 @@ def test_task_panel_offers_denoise_to_admins_only(client, cast, take_x):
     client.force_login(cast.member_x)
     html = client.get(reverse("denoise_task_panel", args=[cast.task_a.public_id]), **HX).content.decode()
     assert 'data-testid="denoise-form"' not in html and "QC table" in html
+
+
+def test_selection_form_uses_the_organisations_defaults(client, cast):
+    cast.org_x.denoise_engine, cast.org_x.denoise_strength = "neural", 0.6
+    cast.org_x.save()
+    client.force_login(cast.admin_x)
+    html = client.get(reverse("denoise_selection_form") + f"?org={cast.org_x.public_id}", **HX).content.decode()
+    assert 'value="neural" selected' in html and 'value="0.6"' in html
+    assert "hx-include=\"[name='files']:checked\"" in html or "hx-include=\"[name=&#x27;files&#x27;]:checked\"" in html
+    assert client.get(reverse("denoise_selection_form") + f"?org={cast.org_y.public_id}").status_code == 404

@@ -19,6 +19,7 @@ from django_htmx.http import trigger_client_event
 from voicemanager import denoising
 from voicemanager.access import (
     get_file_for_member,
+    get_org_for_member,
     get_task_for_member,
     require_admin_of,
     team_required,
@@ -170,8 +171,12 @@ def file_forward(request: HttpRequest, file_id: str) -> HttpResponse:
 @team_required
 @require_GET
 def selection_form(request: HttpRequest) -> HttpResponse:
-    """The Denoise form for a selection; the file manager loads it with hx-get and names its checkboxes ``files``."""
-    org = user_organisations(request.user).first()
+    """The Denoise form for a selection; the file manager loads it with hx-get and names its checkboxes ``files``.
+
+    ``?org=<public id>`` picks that organisation's default engine and strength.
+    """
+    org_id = request.GET.get("org")
+    org = get_org_for_member(request, org_id) if org_id else user_organisations(request.user).first()
     if org is None:
         raise Http404("No organisation")
     context = {**_form_context(org), "action": reverse("denoise_selection"),
