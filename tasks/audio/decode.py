@@ -13,9 +13,9 @@ import shutil
 import struct
 import subprocess
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import soundfile as sf

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pyloudnorm

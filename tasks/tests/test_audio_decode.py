@@ -1,6 +1,5 @@
 """Probe, decode, convert and validate, including hostile inputs."""
 import hashlib
-import struct
 import zipfile
 
 import numpy as np
