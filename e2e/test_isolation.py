@@ -39,6 +39,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 # --- the endpoints -----------------------------------------------------------------------------
 
@@ -255,7 +256,7 @@ def build_world(cast) -> dict[str, Side]:
 
 
 def _package(m, voice):
-    package = m.VoicePackage(voice=voice, size=4, sha256="0" * 64)
+    package = m.VoicePackage(voice=voice, size=4, sha256="0" * 64, built_at=timezone.now())
     package.file.save("p.zip", ContentFile(b"PK\x05\x06" + b"\x00" * 18), save=False)
     package.save()
     return package
