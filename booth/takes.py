@@ -92,7 +92,15 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
         if finished:
             audit.record("task.submitted", actor=user, organisation=task.organisation, target=task)
             transaction.on_commit(lambda: notify_admins_task_submitted(task.pk))
+            transaction.on_commit(lambda: _refresh_status(task.pk))
     return finished
+
+
+def _refresh_status(task_pk: int) -> None:
+    """Every take may already be processed by the time the last one is submitted."""
+    from voicemanager.denoising import refresh_task_status
+
+    refresh_task_status(task_pk, mark_processing=False)
 
 
 def _publish(task: RecordingTask, take: Take, audio: AudioFile | None, user) -> AudioFile:

@@ -205,7 +205,7 @@ def file_processed(file_pk: int) -> None:
         refresh_task_status(task_id)
 
 
-def refresh_task_status(task_pk: int) -> str | None:
+def refresh_task_status(task_pk: int, *, mark_processing: bool = True) -> str | None:
     """submitted -> processing while take files are being analysed or denoised -> ready when all are.
 
     Conditional updates, so concurrent workers move the status once; the move to
@@ -221,7 +221,8 @@ def refresh_task_status(task_pk: int) -> str | None:
         DenoiseJob.objects.filter(source__in=files).order_by("-created_at", "-pk")))
     qs = RecordingTask.objects.filter(pk=task_pk)
     if busy:
-        qs.filter(status=RecordingTask.Status.SUBMITTED).update(status=RecordingTask.Status.PROCESSING)
+        if mark_processing:  # the booth passes False: "submitted" stays until a worker starts
+            qs.filter(status=RecordingTask.Status.SUBMITTED).update(status=RecordingTask.Status.PROCESSING)
     elif files and qs.filter(status__in=open_states).update(status=RecordingTask.Status.READY):
         audit.record("task.ready", organisation=task.organisation, target=task, files=len(files))
     return RecordingTask.objects.filter(pk=task_pk).values_list("status", flat=True).first()
