@@ -2,7 +2,11 @@
 
 Add one line per new task module.
 """
-from tasks import files, health  # noqa: F401
-from tasks import cloning  # noqa: F401
-from tasks import reminders  # noqa: F401
-from tasks import deletion  # noqa: F401
+from tasks import (  # noqa: F401
+    cloning,  # noqa: F401
+    deletion,  # noqa: F401
+    files,
+    health,
+    reminders,  # noqa: F401
+)
+from voicemanager import outbox  # noqa: F401  (flush_outbox; marks outbox messages done)

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from tasks.audio.decode import AudioRejected, validate
 from tasks.audio.hashing import sha256_file
+from voicemanager import outbox
 from voicemanager.models import AudioFile, audit
 
 ACCEPTED_FORMATS = {"wav": "wav", "mp3": "mp3"}
@@ -85,7 +86,8 @@ def store_uploaded_file(org, user, path: str, name: str, local_path: str | os.Pa
             audio.save()
             audit.record("file.uploaded", actor=user, organisation=org, target=audio,
                          storage_locations=[audio.file.name], sha256=digest, size=audio.size)
-            transaction.on_commit(lambda: _queue_processing(audio.pk))
+            # In the outbox, in this transaction: the analysis survives a Redis outage (voicemanager/outbox.py).
+            outbox.enqueue("tasks.files.process_new_file", audio.pk)
     except BaseException:
         audio.file.storage.delete(audio.file.name)
         raise

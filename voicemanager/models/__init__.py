@@ -6,6 +6,7 @@ from voicemanager.models.consent import ConsentDocument, ConsentRecording, Conse
 from voicemanager.models.deletion import DeletionRequest
 from voicemanager.models.files import AudioFile, DenoiseJob
 from voicemanager.models.invitations import Invitation, InvitationError
+from voicemanager.models.outbox import OutboxMessage
 from voicemanager.models.quotes import CreditQuote
 from voicemanager.models.recording import RecordingTask
 from voicemanager.models.scripts import Script, Section
@@ -17,6 +18,6 @@ __all__ = [
     "audit",
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
     "CreditEntry", "CreditQuote", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
-    "Organisation", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "User", "Voice",
+    "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "User", "Voice",
     "VoicePackage",
 ]
