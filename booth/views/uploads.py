@@ -36,6 +36,19 @@ def error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
+def storage_error(exc: OSError) -> JsonResponse:
+    """507/503: a retryable server-side failure (the take stays in the browser's queue)."""
+    import errno
+    import logging
+
+    logging.getLogger(__name__).error("storing a take failed: %s", exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return error(507, "storage_full", "The server's storage is full. Your take is kept in this browser and "
+                     "will be sent again automatically.")
+    return error(503, "storage_unavailable", "The server could not store the take right now. It is kept in this "
+                 "browser and will be sent again automatically.")
+
+
 def take_json(take: Take) -> dict:
     qc = take.qc or {}
     return {
@@ -104,12 +117,16 @@ def _handle(request: HttpRequest, task_public_id: str, kind: str, section_id: in
             claim_completed_upload(request.user, upload_id, "take"))
     except UploadNotAvailable as exc:
         return error(404, exc.code, str(exc))
+    except OSError as exc:
+        return storage_error(exc)
     try:
         received = Received(path=path, sha256=sha, client_id=client_id, kind=kind, owned=True)
         take, created = store_recording(task, section, received, user=request.user,
                                         captured_with=request.POST.get("captured_with", "worklet")[:20])
     except UploadError as exc:
         return error(exc.status, exc.code, exc.message)
+    except OSError as exc:  # storage full or failing: nothing was stored; the browser keeps the take and retries
+        return storage_error(exc)
     finally:
         remove_temp(path)
     if upload_id:

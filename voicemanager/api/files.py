@@ -5,6 +5,7 @@ exactly like one that does not exist, so ids of other organisations are not reve
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -100,6 +101,11 @@ def upload_file(request: HttpRequest, file: UploadedFile = File(...), path: str 
                                         label=clean_query(label, 100))
         except AudioRejected as exc:
             raise ApiError(422, "invalid_audio", exc.message, reason=exc.code) from None
+        except OSError as exc:  # storage full or failing: nothing stored (store_uploaded_file cleans up); retryable
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            raise ApiError(507 if full else 503, "storage_full" if full else "storage_unavailable",
+                           "The file storage is full; try again later." if full else
+                           "The file storage is unavailable; try again later.") from None
     finally:
         if tmp_path:
             os.unlink(tmp_path)
