@@ -13,10 +13,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from voicemanager import cloning
+from voicemanager import cloning, native_language
 from voicemanager.access import get_org_for_admin, get_task_for_member, require_admin_of, team_required
 from voicemanager.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
-from voicemanager.models import AudioFile, RecordingTask
+from voicemanager.models import AudioFile, RecordingTask, Speaker
 
 FINISHED = (RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING, RecordingTask.Status.READY)
 GENDERS = [("female", "Female"), ("male", "Male"), ("neutral", "Neutral / other")]
@@ -73,22 +73,30 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
     chosen = [r["chosen"] for r in rows]
     speaker = task.speaker if task else None
     error = None
+    # Files from the file manager: the admin names whose voice it is (a voice owner who consents by email).
+    speaker_id = (request.POST if request.method == "POST" else request.GET).get("speaker", "") if not task else ""
     if task is None:
         try:
-            speaker = cloning.resolve_speaker(org, chosen)
+            speaker = cloning.resolve_speaker(org, chosen, speaker_id=speaker_id or None)
         except cloning.CloningError as exc:
             error = exc.message
+    language_warning = native_language.language_warning(speaker, values["language"])
+    warning_ticked = bool((request.POST if request.method == "POST" else {}).get("accept_language_warning"))
     pre = cloning.preflight(org, chosen, voice_type="professional", language=values["language"], task=task,
                             speaker=speaker)
     if request.method == "POST" and request.POST.get("action") == "submit":
         metadata = {k: values[k] for k in ("gender", "age", "accent", "description") if values[k]}
         try:
+            if language_warning and not warning_ticked:
+                raise cloning.CloningError(422, "language_warning", language_warning + " Tick the box to go ahead.")
             voice = cloning.request_voice(org, request.user, files=chosen, alias=values["alias"],
                                           voice_type="professional", language=values["language"],
-                                          metadata=metadata, task=task)
+                                          metadata=metadata, task=task, speaker_id=speaker_id or None)
         except cloning.CloningError as exc:
             error = exc.message
         else:
+            if language_warning:
+                native_language.record_warning_accepted(voice, speaker, values["language"], request.user)
             for row in rows:  # remember the choice for next time
                 f = row["original"]
                 variant = None if row["chosen"].pk == f.pk else row["chosen"]
@@ -98,7 +106,11 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
             return redirect("voice_detail", voice_id=voice.public_id)
     context = {"org": org, "task": task, "rows": rows, "values": values, "pre": pre, "error": error,
                "languages": LANGUAGE_CHOICES, "genders": GENDERS, "ages": AGES,
-               "language_name": LANGUAGE_NAMES.get(values["language"], values["language"])}
+               "language_name": LANGUAGE_NAMES.get(values["language"], values["language"]),
+               "language_warning": language_warning, "warning_ticked": warning_ticked, "speaker": speaker,
+               "speaker_id": speaker_id,
+               "voice_owners": Speaker.objects.filter(kind=Speaker.Kind.VOICE_OWNER, organisation=org)
+               .order_by("full_name")}
     template = "voicemanager/voices/clone.html"
     if request.htmx and request.POST.get("action") != "submit":
         template += "#preflight"
