@@ -14,7 +14,9 @@ def navigation(request) -> dict:
                 ("Tasks", "/vm/tasks/"),
                 ("Files", "/vm/files/"),
                 ("Private voices", "/vm/voices/"),
+                ("Voice owners", "/vm/voice-owners/"),
                 ("Team", "/vm/team/"),
+                ("Credits", "/vm/credits/"),
             ]
             if user.is_staff:
                 items += [("Operator", "/ops/"), ("Admin", "/admin/")]
