@@ -222,3 +222,28 @@ def test_schemathesis_finds_no_server_error(transactional_db, cast):
 
         run()
     assert sorted(set(failures)) == []
+
+
+def test_python_client_uploads_clones_and_polls_against_a_live_server(live_server, transactional_db, tmp_path):
+    from voicemanager.client import ApiError, Client
+    from voicemanager.tests.cloning_fixtures import write_wav
+    from voicemanager.tests.factories import make_cast
+
+    cast = make_cast()
+    add_credits(cast.org_x)
+    owner = voice_owner(cast.org_x)
+    api = Client(live_server.url, cast.api_key_x)
+    uploaded = api.upload_file(write_wav(tmp_path / "one.wav", 3.0), path="client", speaker_id=owner.public_id)
+    assert api.get_file(uploaded["fileId"])["durationSeconds"] == pytest.approx(3.0)
+    assert api.list_files(path="client")["count"] == 1
+    state = api.start_cloning([uploaded["fileId"]], "client-voice", metadata={"gender": "female"})
+    assert state["status"] == "pending"
+    assert api.get_voice("client-voice")["filesUsed"] == [uploaded["fileId"]]
+    with pytest.raises(ApiError) as err:
+        api.start_cloning([uploaded["fileId"]], "client-voice", engine="voice_engine_9")
+    assert err.value.status == 400 and err.value.code == "unknown_engine"
+    other = api.upload_file(write_wav(tmp_path / "two.wav", 2.0))
+    api.delete_file(other["fileId"])
+    with pytest.raises(ApiError) as err:
+        api.get_file(other["fileId"])
+    assert err.value.code == "file_not_found"
