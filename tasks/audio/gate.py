@@ -66,6 +66,13 @@ def _smooth(mask: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
+def low_cut(x: np.ndarray, sr: int, hz: float, keep: float = 0.0) -> np.ndarray:
+    """Zero-phase voice low-cut of one mono block: STFT bins below ``hz`` scaled by ``keep``."""
+    spec = _stft(x)
+    spec[:, : int(np.ceil(hz / (sr / N_FFT)))] *= np.float32(keep)
+    return _istft(spec, len(x))
+
+
 class Gate:
     """A noise profile plus gate settings; ``apply`` denoises one mono block."""
 
