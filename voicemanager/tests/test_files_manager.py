@@ -122,3 +122,34 @@ def test_consent_recording_cannot_be_deleted(client, cast):
     client.force_login(cast.admin_x)
     client.post(reverse("file_delete", args=[rec.audio.public_id]))
     assert AudioFile.objects.filter(pk=rec.audio.pk).exists()
+
+
+def test_selection_in_the_file_manager_goes_through_the_preflight_to_a_voice(client, cast):
+    from voicemanager.models import Voice
+    from voicemanager.tests.cloning_fixtures import add_credits, voice_owner
+
+    add_credits(cast.org_x)
+    owner = voice_owner(cast.org_x)
+    long = [make_audio_file(cast.org_x, 610.0, rate=8000, speaker=owner, name=f"long{i}.wav") for i in range(3)]
+    short = make_audio_file(cast.org_x, 20.0, rate=8000, speaker=owner, name="short.wav")
+    clean = make_audio_file(cast.org_x, 610.0, rate=8000, speaker=owner, name="long0.denoised.wav",
+                            derived_from=long[0], source=AudioFile.Source.DENOISED)
+    ids = [f.public_id for f in [*long, short]]
+    client.force_login(cast.admin_x)
+    page = client.get(reverse("clone_files"), {"org": cast.org_x.public_id, "files": ids}).content.decode()
+    assert "30.5 min" in page and "short.wav" in page and "at least 10.0 min" in page  # discarded, with why
+    assert "Friday" in page or "day" in page  # expected date shown
+    client.force_login(cast.admin_y)
+    assert client.get(reverse("clone_files"), {"org": cast.org_x.public_id, "files": ids}).status_code == 404
+    client.force_login(cast.member_x)
+    assert client.get(reverse("clone_files"), {"org": cast.org_x.public_id, "files": ids}).status_code == 403
+    client.force_login(cast.admin_x)
+    resp = client.post(reverse("clone_files"), {
+        "org": cast.org_x.public_id, "files": ids, "alias": "owner-pro", "language": "fr", "gender": "male",
+        f"variant_{long[0].public_id}": clean.public_id, "action": "submit"})
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    voice = Voice.objects.get(alias="owner-pro")
+    assert voice.type == "professional" and voice.language == "fr" and voice.speaker == owner
+    assert voice.files_used[0] == clean.public_id and short.public_id in {d["fileId"] for d in voice.discarded_files}
+    long[0].refresh_from_db()
+    assert long[0].forward_variant == clean  # the choice is remembered
