@@ -6,7 +6,9 @@ Starts the stack the way docker-compose does (gunicorn --workers 3, celery worke
 PostgreSQL database ``vm_load`` (dropped and recreated) and Redis db 11 on 127.0.0.1, seeds it
 (bench/load/seed.py), then runs bounded loops: every contractor uploads ``--takes`` takes one
 after another, as the booth does (upload, then submit the take, then the next section), and every
-admin polls the Tasks tab's htmx partial once a second until the contractors finish. Prints a
+admin polls the Tasks tab's htmx partial once a second until the contractors finish. A contractor
+sends at most one take per ``--record-seconds`` (10: a 10 s take cannot be uploaded before it is
+recorded); ``--record-seconds 0`` sends back to back (a stress test beyond what the booth allows). Prints a
 table and writes bench/load/results.json. Everything listens on 127.0.0.1 only.
 """
 from __future__ import annotations
@@ -106,14 +108,18 @@ def wait_port(port: int, timeout: float = 60) -> None:
     raise TimeoutError(f"nothing on port {port}")
 
 
-def contractor(port: int, info: dict, n: int, seed: int, out: dict) -> None:
+def contractor(port: int, info: dict, n: int, seed: int, out: dict, record_s: float = 0.0) -> None:
+    """Upload ``n`` takes; with ``record_s`` a take cannot start before it was recorded (the booth's pace)."""
     csrf = secrets.token_hex(16)
     headers = {"Cookie": f"sessionid={info['session']}; csrftoken={csrf}", "X-CSRFToken": csrf,
                "Accept": "application/json"}
     data = take_wav(seed)
     sha = hashlib.sha256(data).hexdigest()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    next_start = time.monotonic() + (seed % 10) * record_s / 10  # contractors did not all start at once
     for i in range(n):  # bounded: n takes, one section after another
+        time.sleep(max(0.0, next_start - time.monotonic()))
+        next_start = time.monotonic() + record_s
         section = info["sections"][i % len(info["sections"])]
         client_id = str(uuid.uuid4())
         body, ctype = multipart({"client_id": client_id, "sha256": sha, "kind": "take"}, "audio",
@@ -169,6 +175,8 @@ def main() -> None:
     parser.add_argument("--admins", type=int, default=5)
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--max-seconds", type=float, default=900)
+    parser.add_argument("--record-seconds", type=float, default=10.0,
+                        help="a take is uploaded at most once per recording time (0: back to back, a stress test)")
     args = parser.parse_args()
 
     media = Path(tempfile.mkdtemp(prefix="load-media-"))
@@ -208,7 +216,8 @@ def main() -> None:
         polls: list[tuple[float, int]] = []
         stop = threading.Event()
         deadline = time.monotonic() + args.max_seconds
-        threads = [threading.Thread(target=contractor, args=(port, info, args.takes, i, result), daemon=True)
+        threads = [threading.Thread(target=contractor, args=(port, info, args.takes, i, result, args.record_seconds),
+                                    daemon=True)
                    for i, info in enumerate(seeded["contractors"])]
         admins = [threading.Thread(target=admin, args=(port, s, stop, polls, deadline), daemon=True)
                   for s in seeded["admins"]]
@@ -236,7 +245,7 @@ def main() -> None:
     poll_ms = [ms for ms, status in polls if status == 200]
     poll_errors = [status for _, status in polls if status != 200]
     rows = {
-        "contractors": args.contractors, "takes_sent": len(result["sent"]), "takes_stored": stored,
+        "contractors": args.contractors, "record_seconds": args.record_seconds, "takes_sent": len(result["sent"]), "takes_stored": stored,
         "upload_errors": len(result["errors"]), "duration_s": round(elapsed, 1),
         "uploads_per_s": round(len(result["upload_ms"]) / elapsed, 2),
         "upload_p50_ms": round(pct(result["upload_ms"], 50)), "upload_p95_ms": round(pct(result["upload_ms"], 95)),
