@@ -119,7 +119,7 @@ def create(request: HttpRequest, payload: ScriptIn):
 def list_scripts(request: HttpRequest, limit: int = 100, offset: int = 0):
     """Current version of each script of the organisation, newest first."""
     limit = max(1, min(limit, 500))
-    offset = max(0, offset)
+    offset = max(0, min(offset, 10**9))  # beyond bigint the database errors
     qs = Script.objects.for_org(request.auth).current()
     page = (qs.select_related("previous_version").annotate(n=Count("sections"))
             .order_by("-created_at", "-pk")[offset:offset + limit])
