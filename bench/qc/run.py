@@ -55,7 +55,6 @@ def main() -> None:
         for seconds in (2, 10, 30):
             p = Path(d) / f"take_{seconds}.wav"
             make_take(seconds, p)
-            text = F.SENTENCE if seconds == 10 else None
             cold_s = statistics.median(cold(p, None) for _ in range(3))
             analyse(p)
             warm, warm_cpu = [], []
