@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from booth.models import Take
+from voicemanager import outbox
 from voicemanager.models import AudioFile, Membership, RecordingTask, Section, audit
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
                      task=task.public_id, section=take.section.position, file=take.audio_file.public_id,
                      replaced=previous.public_id if previous else "")
         audio_pk = take.audio_file.pk
-        transaction.on_commit(lambda: _enqueue_processing(audio_pk))
+        outbox.enqueue("tasks.files.process_new_file", audio_pk)
         if finished:
             audit.record("task.submitted", actor=user, organisation=task.organisation, target=task)
             transaction.on_commit(lambda: notify_admins_task_submitted(task.pk))
@@ -127,15 +128,6 @@ def _publish(task: RecordingTask, take: Take, audio: AudioFile | None, user) -> 
     storage = audio.file.storage
     transaction.on_commit(lambda: [storage.delete(name) for name in stale if name and name != audio.file.name])
     return audio
-
-
-def _enqueue_processing(audio_pk: int) -> None:
-    from tasks.files import process_new_file
-
-    try:
-        process_new_file.delay(audio_pk)
-    except Exception:  # broker down: the file is stored; the worker's sweep or an admin can re-run it
-        log.exception("could not queue process_new_file for %s", audio_pk)
 
 
 def delete_take(task: RecordingTask, take: Take, *, user=None) -> None:

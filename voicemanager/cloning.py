@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from voicemanager import credits, engines
+from voicemanager import credits, engines, outbox
 from voicemanager.consent_gate import check_consent
 from voicemanager.languages import LANGUAGE_NAMES
 from voicemanager.models import AudioFile, Membership, Speaker, Voice, audit
@@ -200,7 +200,7 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
             )
             audit.record("voice.requested", actor=user, organisation=org, target=voice, alias=alias,
                          type=voice_type, files=ev.used, discarded=[d["fileId"] for d in ev.discarded])
-            transaction.on_commit(lambda: _queue_package(voice.pk))
+            outbox.enqueue("tasks.cloning.package_voice", voice.pk)
     except IntegrityError:
         raise CloningError(409, "alias_taken", f"The alias {alias!r} is already used.") from None
     return voice
@@ -214,12 +214,6 @@ def _check_credits(org, voice_type: str) -> None:
         check(org, voice_type)
     except getattr(credits, "InsufficientCredits", ()) as exc:
         raise CloningError(402, "insufficient_credits", str(exc)) from None
-
-
-def _queue_package(pk: int) -> None:
-    from tasks.cloning import package_voice
-
-    package_voice.delay(pk)
 
 
 # --- stages after forwarding -------------------------------------------------------------------

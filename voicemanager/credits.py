@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from voicemanager import outbox
 from voicemanager.models import CreditEntry, CreditQuote, Membership, Organisation, Voice, audit
 
 
@@ -193,19 +194,17 @@ def accept_quote(quote: CreditQuote, user) -> CreditEntry:
         audit.record("credits.quote_accepted", actor=user, organisation=locked.organisation, target=locked.voice,
                      amount=-locked.amount, quote=locked.pk)
         voice_pk = locked.voice_id
-        transaction.on_commit(lambda: _forward_after_acceptance(voice_pk))
+        if _waiting_for_forward(voice_pk):
+            outbox.enqueue("tasks.cloning.forward_voice", voice_pk)
     quote.refresh_from_db()
     return entry
 
 
-def _forward_after_acceptance(voice_pk: int) -> None:
-    """The forward job skipped a professional voice without an accepted quote; send it on now."""
+def _waiting_for_forward(voice_pk: int) -> bool:
+    """The forward job skipped a professional voice without an accepted quote; it is sent on now."""
     from voicemanager.models import VoicePackage
 
-    if VoicePackage.objects.filter(voice_id=voice_pk, built_at__isnull=False, forwarded_at=None).exists():
-        from tasks.cloning import forward_voice
-
-        forward_voice.delay(voice_pk)
+    return VoicePackage.objects.filter(voice_id=voice_pk, built_at__isnull=False, forwarded_at=None).exists()
 
 
 def decline_quote(quote: CreditQuote, user) -> None:

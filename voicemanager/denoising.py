@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from tasks.audio.denoise import ENGINES
+from voicemanager import outbox
 from voicemanager.models import AudioFile, DenoiseJob, RecordingTask, audit
 
 ENGINE_LABELS = {
@@ -119,9 +120,7 @@ def request_denoise(files: Iterable[AudioFile], *, engine: str, strength: float,
     org = files[0].organisation
     audit.record("denoise.requested", actor=user, organisation=org, target_type="batch", target_id=batch,
                  engine=engine, strength=strength, files=[f.public_id for f in files][:500])
-    from tasks.files import denoise_set
-
-    transaction.on_commit(lambda: denoise_set.delay(batch))
+    outbox.enqueue("tasks.files.denoise_set", batch)
     return batch
 
 

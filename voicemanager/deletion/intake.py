@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from voicemanager import outbox
 from voicemanager.deletion import emails
 from voicemanager.models import DeletionRequest, Organisation, audit
 
@@ -87,7 +88,5 @@ def confirm(token: str, *, ip: str | None = None) -> DeletionRequest:
             raise ConfirmError("This confirmation link has already been used or is no longer valid.")
         req.refresh_from_db()
         audit.record("deletion.confirmed", organisation=req.organisation, target=req, email=req.email, ip=ip)
-        from tasks.deletion import advance_deletion
-
-        transaction.on_commit(lambda: advance_deletion.delay(req.pk))
+        outbox.enqueue("tasks.deletion.advance_deletion", req.pk)
     return req

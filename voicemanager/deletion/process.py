@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from voicemanager import outbox
 from voicemanager.deletion import backup, delete, emails, identify, report, verify
 from voicemanager.deletion.claims import Busy, LostClaim  # noqa: F401 - re-exported for the tasks
 from voicemanager.models import DeletionRequest, audit
@@ -44,9 +45,7 @@ def advance(pk: int) -> str:
 
 
 def enqueue(req: DeletionRequest) -> None:
-    from tasks.deletion import advance_deletion
-
-    transaction.on_commit(lambda: advance_deletion.delay(req.pk))
+    outbox.enqueue("tasks.deletion.advance_deletion", req.pk)
 
 
 def approve(req: DeletionRequest, actor) -> bool:
@@ -125,11 +124,10 @@ def stalled(req: DeletionRequest) -> bool:
 
 def restore(req: DeletionRequest, actor) -> None:
     """Staff asked for a restore: run it in a worker."""
-    from tasks.deletion import restore_deletion_backup
 
     audit.record("deletion.restore_requested", actor=actor, organisation=req.organisation, target=req)
     actor_pk = actor.pk if actor else None
-    transaction.on_commit(lambda: restore_deletion_backup.delay(req.pk, actor_pk))
+    outbox.enqueue("tasks.deletion.restore_deletion_backup", req.pk, actor_pk)
 
 
 __all__ = ["advance", "approve", "reject", "retry", "resume", "fail", "stalled", "restore", "backup", "Busy"]
