@@ -12,14 +12,13 @@ import logging
 
 from django.conf import settings
 from django.core.files import File
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
 from booth.models import Take
 from voicemanager import outbox
+from voicemanager.emails import send_templated_email
 from voicemanager.models import AudioFile, Membership, RecordingTask, Section, audit
 
 log = logging.getLogger(__name__)
@@ -158,12 +157,8 @@ def notify_admins_task_submitted(task_pk: int) -> int:
         "task_url": f"{settings.SITE_URL.rstrip('/')}/vm/tasks/{task.public_id}/",
         "files_path": task.file_path.strip("/"),
     }
-    subject = render_to_string("emails/task_submitted_subject.txt", ctx).strip()
-    msg = EmailMultiAlternatives(subject, render_to_string("emails/task_submitted.txt", ctx),
-                                 settings.DEFAULT_FROM_EMAIL, emails)
-    msg.attach_alternative(render_to_string("emails/task_submitted.html", ctx), "text/html")
     try:
-        msg.send()
+        send_templated_email("task_submitted", ctx, emails)
     except Exception:  # the task is submitted either way; the Tasks tab shows it
         log.exception("task_submitted email for %s failed", task.public_id)
         return 0

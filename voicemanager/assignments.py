@@ -11,12 +11,11 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from voicemanager.emails import send_templated_email
 from voicemanager.models import Invitation, Membership, RecordingTask, Script, Speaker, User, audit
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
@@ -31,17 +30,6 @@ class AssignmentError(Exception):
 
 
 # --- email -----------------------------------------------------------------------------------
-
-
-def send_templated_email(template: str, context: dict, to: list[str]) -> None:
-    """Send ``templates/emails/<template>_subject.txt`` / ``.txt`` / ``.html`` as one message."""
-    context = {"site_url": settings.SITE_URL.rstrip("/"), **context}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to)
-    message.attach_alternative(html, "text/html")
-    message.send()
 
 
 def send_after_commit(send, *args) -> None:

@@ -15,13 +15,12 @@ import re
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from voicemanager import credits, engines, outbox
 from voicemanager.consent_gate import check_consent
+from voicemanager.emails import send_templated_email
 from voicemanager.languages import LANGUAGE_NAMES
 from voicemanager.models import AudioFile, Membership, Speaker, Voice, audit
 
@@ -266,9 +265,7 @@ def notify_voice_ready(voice_pk: int) -> None:
     if not admins:
         return
     ctx = {"voice": voice, "url": f"{settings.SITE_URL}/vm/voices/{voice.public_id}/"}
-    subject = render_to_string("emails/voice_ready_subject.txt", ctx).strip()
-    send_mail(subject, render_to_string("emails/voice_ready.txt", ctx), None, admins,
-              html_message=render_to_string("emails/voice_ready.html", ctx))
+    send_templated_email("voice_ready", ctx, admins)
 
 
 def voice_state(voice: Voice) -> dict:

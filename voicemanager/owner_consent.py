@@ -22,14 +22,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core import signing
 from django.core.files import File
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from voicemanager.consent_gate import check_consent
+from voicemanager.emails import send_templated_email
 from voicemanager.models import (
     AudioFile,
     ConsentDocument,
@@ -122,11 +121,7 @@ def send_consent_link(speaker_pk: int, actor_pk: int | None = None) -> None:
         return
     context = {"speaker": speaker, "org": speaker.organisation, "url": consent_url(speaker),
                "days": link_max_age().days}
-    subject = render_to_string("emails/owner_consent_subject.txt", context).strip()
-    message = EmailMultiAlternatives(subject, render_to_string("emails/owner_consent.txt", context),
-                                     to=[speaker.email])
-    message.attach_alternative(render_to_string("emails/owner_consent.html", context), "text/html")
-    message.send()
+    send_templated_email("owner_consent", context, [speaker.email])
     audit.record("voice_owner.consent_link_sent", organisation=speaker.organisation, target=speaker,
                  email=speaker.email, requested_by=actor_pk)
 

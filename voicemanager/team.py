@@ -7,13 +7,12 @@ lock, so two admins demoting each other at the same moment cannot leave it with 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from voicemanager.emails import send_templated_email
 from voicemanager.models import Invitation, Membership, Organisation, User, audit
 
 
@@ -71,11 +70,7 @@ def send_team_invitation(invitation_pk: int) -> None:
         return
     context = {"invitation": invitation, "org": invitation.organisation, "url": join_url(invitation),
                "inviter": invitation.invited_by, "days": settings.INVITATION_MAX_AGE_DAYS}
-    subject = render_to_string("emails/team_invitation_subject.txt", context).strip()
-    message = EmailMultiAlternatives(subject, render_to_string("emails/team_invitation.txt", context),
-                                     to=[invitation.email])
-    message.attach_alternative(render_to_string("emails/team_invitation.html", context), "text/html")
-    message.send()
+    send_templated_email("team_invitation", context, [invitation.email])
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
 
 
