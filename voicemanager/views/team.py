@@ -4,7 +4,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from voicemanager import team
 from voicemanager.access import get_org_for_admin, team_required, user_organisations
+from voicemanager.forms.accounts import NewAccountForm
 from voicemanager.models import Invitation, InvitationError, Membership, Organisation, User
 
 
@@ -35,28 +35,8 @@ class TeamInviteForm(forms.Form):
         self.fields["organisation"].choices = [(o.public_id, o.name) for o in organisations]
 
 
-class JoinSignupForm(forms.Form):
-    full_name = forms.CharField(max_length=200, label="Full name")
-    password1 = forms.CharField(label="Password", strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label="Password again", strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-
-    def __init__(self, *args, email: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.email = email
-
-    def clean(self):
-        data = super().clean()
-        p1, p2 = data.get("password1"), data.get("password2")
-        if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords differ.")
-        elif p1:
-            try:
-                validate_password(p1, User(email=self.email, full_name=data.get("full_name", "")))
-            except forms.ValidationError as exc:
-                self.add_error("password1", exc)
-        return data
+class JoinSignupForm(NewAccountForm):
+    """Full name and password for a new team member (the email is the invitation's)."""
 
 
 def contractor_invite_url() -> str:
