@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404
 from voicemanager.models import AudioFile, Membership, Organisation, RecordingTask, Script, Voice
 
 
-def team_required(view):
-    """Logged-in team members (not contractors). Contractors get 404: admin pages do not exist for them."""
+def _login_and(allowed, view):
+    """Anonymous users go to the login page; logged-in users who are not ``allowed`` get 404."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -24,26 +24,20 @@ def team_required(view):
             from django.contrib.auth.views import redirect_to_login
 
             return redirect_to_login(request.get_full_path())
-        if user.is_contractor:
+        if not allowed(user):
             raise Http404("Not found")
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def team_required(view):
+    """Logged-in team members (not contractors). Contractors get 404: admin pages do not exist for them."""
+    return _login_and(lambda user: not user.is_contractor, view)
 
 
 def staff_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
-            from django.contrib.auth.views import redirect_to_login
-
-            return redirect_to_login(request.get_full_path())
-        if not user.is_staff:
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+    return _login_and(lambda user: user.is_staff, view)
 
 
 def user_organisations(user):
