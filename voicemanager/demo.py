@@ -1,13 +1,25 @@
 """Demo data: one organisation, its admin, a contractor, an operator, a script and a task."""
 from __future__ import annotations
 
+import io
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
+import soundfile as sf
+from django.core.files import File
 from django.db import transaction
 
 from voicemanager.models import (
     ApiKey,
+    AudioFile,
     ConsentDocument,
+    ConsentRecording,
+    ConsentSignature,
+    CreditEntry,
     Membership,
     Organisation,
     RecordingTask,
@@ -20,6 +32,8 @@ from voicemanager.models import (
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@demo.local", "demo-admin-pass"
 CONTRACTOR_EMAIL, CONTRACTOR_PASSWORD = "talent@demo.local", "demo-talent-pass"
 OPERATOR_EMAIL, OPERATOR_PASSWORD = "ops@demo.local", "demo-ops-pass"
+VOICE_OWNER_EMAIL = "vera@demo.local"
+DEMO_CREDITS = 3000
 
 DEMO_SECTIONS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -48,6 +62,7 @@ class Demo:
     script: Script
     task: RecordingTask
     api_key: str | None
+    voice_owner: Speaker
 
 
 def ensure_consent_documents() -> None:
@@ -91,4 +106,48 @@ def create_demo() -> Demo:
     raw_key = None
     if not ApiKey.objects.filter(organisation=org).exists():
         _, raw_key = ApiKey.issue(org, "demo", created_by=admin)
-    return Demo(org, admin, contractor, operator, script, task, raw_key)
+    if not CreditEntry.objects.filter(organisation=org).exists():
+        CreditEntry.objects.create(organisation=org, amount=DEMO_CREDITS, reason="Demo credits", actor=operator)
+    owner = _consented_voice_owner(org)
+    return Demo(org, admin, contractor, operator, script, task, raw_key, owner)
+
+
+def _consented_voice_owner(org: Organisation) -> Speaker:
+    """A voice owner of a set recorded elsewhere who has already signed and spoken consent.
+
+    With her ``speakerId`` on uploaded files, the API's voice-cloning call works end to end
+    in the demo (the consent gate applies to API clients too).
+    """
+    owner, created = Speaker.objects.get_or_create(
+        email=VOICE_OWNER_EMAIL, organisation=org,
+        defaults={"kind": Speaker.Kind.VOICE_OWNER, "full_name": "Vera Voice", "native_languages": ["en"]},
+    )
+    if not created:
+        return owner
+    for doc in ConsentDocument.objects.current():
+        ConsentSignature.objects.create(speaker=owner, document=doc, typed_name=owner.full_name,
+                                        document_version=doc.version, text_hash=doc.text_hash,
+                                        user_agent="demo seed")
+    statement = (f"I, {owner.full_name}, am aware that recordings of my voice will be used by {org.name} "
+                 "to create a synthetic version of my voice.")
+    audio = AudioFile(organisation=org, path="voice-owners/vera-voice", name="consent.wav",
+                      source=AudioFile.Source.CONSENT, speaker=owner, transcript=statement)
+    audio.file.save("consent.wav", File(io.BytesIO(_speech_wav(statement)), name="consent.wav"), save=False)
+    audio.size = audio.file.size
+    audio.save()
+    ConsentRecording.objects.create(speaker=owner, organisation=org, audio=audio, statement=statement)
+    return owner
+
+
+def _speech_wav(text: str) -> bytes:
+    """Speech from espeak-ng when it is installed (the run command installs it), else a quiet tone."""
+    if shutil.which("espeak-ng"):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "speech.wav"
+            result = subprocess.run(["espeak-ng", "-w", str(path), text], capture_output=True, timeout=60)
+            if result.returncode == 0 and path.exists():
+                return path.read_bytes()
+    t = np.arange(0, 3.0, 1 / 48000)
+    buffer = io.BytesIO()
+    sf.write(buffer, (0.1 * np.sin(2 * np.pi * 220 * t)).astype("float32"), 48000, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
