@@ -103,13 +103,16 @@ class Client:
 
     # --- voice cloning -----------------------------------------------------------------------
     def start_cloning(self, file_ids: list[str], alias: str, *, engine: str = "voice_engine_3",
-                      metadata: dict | None = None, type: str | None = None, language: str | None = None) -> dict:
+                      metadata: dict | None = None, type: str | None = None, language: str | None = None,
+                      accept_language_warning: bool = False) -> dict:
         """POST /speech/voice-cloning: 202 with the voice's state."""
         body = {"fileIds": list(file_ids), "alias": alias, "engine": engine, "metadata": metadata or {}}
         if type:
             body["type"] = type
         if language:
             body["language"] = language
+        if accept_language_warning:
+            body["acceptLanguageWarning"] = True
         return self._call("POST", "/speech/voice-cloning", body=body)
 
     def get_voice(self, alias: str) -> dict:

@@ -1,8 +1,8 @@
 """The cloning flow: request a voice → package the set (worker) → forward it → track its stage.
 
 ``request_voice`` is the one way a voice is created (browser and API). It checks, in
-order: alias, engine/type, language, the files (same organisation), credits, the
-engine's limits and the consent gate, then creates the ``Voice`` and queues
+order: alias, engine/type, language, the files (same organisation), the engine's limits,
+the consent gate, the native-language warning (must be accepted) and credits, then creates the ``Voice`` and queues
 ``tasks.cloning.package_voice`` when the transaction commits. Problems raise
 ``CloningError`` (an HTTP-like status, a machine-readable code and a message for a person).
 
@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from voicemanager import credits, engines, outbox
+from voicemanager import credits, engines, native_language, outbox
 from voicemanager.consent_gate import check_consent
 from voicemanager.emails import send_templated_email
 from voicemanager.languages import LANGUAGE_NAMES
@@ -170,8 +170,12 @@ def _check_common(org, alias: str, engine: str, voice_type: str, language: str, 
 
 def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str = engines.DEFAULT_ENGINE,
                   voice_type: str = "instant", language: str | None = None, metadata: dict | None = None,
-                  task=None, speaker_id: str | None = None) -> Voice:
-    """Create a voice request and queue its packaging; raise ``CloningError`` and change nothing if refused."""
+                  task=None, speaker_id: str | None = None, accept_language_warning: bool = False,
+                  actor_label: str = "") -> Voice:
+    """Create a voice request and queue its packaging; raise ``CloningError`` and change nothing if refused.
+
+    ``actor_label`` names a non-user actor (an API key) in the audit log.
+    """
     metadata = dict(metadata or {})
     language = language or (task.script.language if task is not None else "en")
     _check_common(org, alias, engine, voice_type, language, metadata)
@@ -187,6 +191,9 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
     reasons = check_consent(speaker, task=task, organisation=org)
     if reasons:
         raise CloningError(422, "consent_missing", "Consent is missing: " + " ".join(reasons), reasons=reasons)
+    warning = native_language.language_warning(speaker, language)
+    if warning and not accept_language_warning:
+        raise CloningError(409, "language_warning", warning, warning=warning)
     _, latest = expected_ready(language)
     try:
         with transaction.atomic():
@@ -198,7 +205,11 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
             audit.record("voice.requested", actor=user, organisation=org, target=voice, alias=alias,
-                         type=voice_type, files=ev.used, discarded=[d["fileId"] for d in ev.discarded])
+                         type=voice_type, files=ev.used, discarded=[d["fileId"] for d in ev.discarded],
+                         actor_label=actor_label)
+            if warning:
+                native_language.record_warning_accepted(voice, speaker, language, user, organisation=org,
+                                                        actor_label=actor_label)
             outbox.enqueue("tasks.cloning.package_voice", voice.pk)
     except IntegrityError:
         raise CloningError(409, "alias_taken", f"The alias {alias!r} is already used.") from None

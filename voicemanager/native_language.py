@@ -52,12 +52,19 @@ def language_warning(speaker, language: str) -> str | None:
     )
 
 
-def record_warning_accepted(target, speaker, language: str, actor, *, organisation=None) -> None:
-    """Keep who went ahead despite the warning, on the task or voice (``language_warning_accepted_by``)."""
-    type(target).objects.filter(pk=target.pk).update(language_warning_accepted_by=actor)
-    target.language_warning_accepted_by = actor
+def record_warning_accepted(target, speaker, language: str, actor, *, organisation=None,
+                            actor_label: str = "") -> None:
+    """Keep who went ahead despite the warning, on the task or voice (``language_warning_accepted_by``).
+
+    An API key is not a user: the field stays empty and the audit event carries the key's
+    organisation and ``actor_label`` (e.g. ``api_key:vmk_AbCd…``) instead.
+    """
+    if getattr(actor, "is_authenticated", False):
+        type(target).objects.filter(pk=target.pk).update(language_warning_accepted_by=actor)
+        target.language_warning_accepted_by = actor
     audit.record(
         "language_warning.accepted", actor=actor, organisation=organisation or getattr(target, "organisation", None),
+        actor_label=actor_label,
         target=target, language=base_code(language), speaker=getattr(speaker, "public_id", ""),
         native_languages=clean_languages(getattr(speaker, "native_languages", []) or []),
     )

@@ -15,4 +15,5 @@ class OrganisationKey(APIKeyHeader):
         if api_key is None:
             return None
         request.organisation = api_key.organisation
+        request.api_key = api_key
         return api_key.organisation

@@ -1,10 +1,12 @@
 """API: voice cloning (mounted at /api/v2/speech).
 
 ``POST /voice-cloning`` takes exactly ``{"fileIds", "alias", "engine", "metadata"}`` (plus
-optional ``type`` and ``language``) and answers 202 with the voice's state. Errors are
-``{"error": {"code", "message", ...}}``: 400 ``unknown_engine``/``unknown_type``, 402
-``insufficient_credits``, 404 ``file_not_found``/``speaker_not_found``, 409 ``alias_taken``,
-422 ``invalid_request`` (malformed body), ``invalid_alias``, ``unsupported_language``,
+optional ``type``, ``language`` and ``acceptLanguageWarning``) and answers 202 with the
+voice's state. Errors are ``{"error": {"code", "message", ...}}``: 400
+``unknown_engine``/``unknown_type``, 402 ``insufficient_credits``, 404
+``file_not_found``/``speaker_not_found``, 409 ``alias_taken`` and ``language_warning`` (the
+language is not the speaker's native one; send ``acceptLanguageWarning: true`` to go
+ahead), 422 ``invalid_request`` (malformed body), ``invalid_alias``, ``unsupported_language``,
 ``invalid_metadata``, ``no_usable_files``/``set_too_short`` (with ``discardedFiles``),
 ``mixed_speakers``, ``consent_missing`` (with ``reasons``).
 
@@ -36,6 +38,9 @@ class CloneIn(Schema):
     metadata: dict[str, Any] = Field(default_factory=dict, examples=[{"gender": "female"}])
     type: Literal["instant", "professional"] = "instant"
     language: str | None = Field(None, max_length=8, examples=["en"])
+    acceptLanguageWarning: bool = Field(
+        False, description="Go ahead although the language is not among the speaker's native languages "
+        "(without it such a request answers 409 language_warning and creates nothing).")
 
 
 class DiscardedFile(Schema):
@@ -77,6 +82,12 @@ def _reject_nul(value: Any) -> None:
         raise ApiError(422, "invalid_request", "Strings may not contain NUL characters.")
 
 
+def _key_label(request: HttpRequest) -> str:
+    """How an API key appears in the audit log (it is not a user): its prefix and name."""
+    key = getattr(request, "api_key", None)
+    return f"api_key:{key.prefix}… ({key.name})"[:200] if key is not None else "api_key"
+
+
 @router.post("/voice-cloning", response={202: VoiceOut, 400: ErrorBody, 402: ErrorBody, 404: ErrorBody,
                                          409: ErrorBody, 422: ErrorBody}, summary="Start voice cloning")
 def start_cloning(request: HttpRequest, body: CloneIn):
@@ -94,6 +105,7 @@ def start_cloning(request: HttpRequest, body: CloneIn):
         voice = cloning.request_voice(
             org, None, files=[by_id[fid] for fid in wanted], alias=body.alias, engine=body.engine,
             voice_type=body.type, language=body.language, metadata=body.metadata,
+            accept_language_warning=body.acceptLanguageWarning, actor_label=_key_label(request),
         )
     except cloning.CloningError as exc:
         raise ApiError(exc.status, exc.code, exc.message, **exc.extra) from None

@@ -52,13 +52,13 @@ class AuditEvent(models.Model):
 
 
 def record(action: str, *, actor=None, organisation=None, target=None, target_type: str = "", target_id: str = "",
-           storage_locations: list | None = None, **details) -> AuditEvent:
-    """Write one audit event. ``actor`` None means the system."""
+           storage_locations: list | None = None, actor_label: str = "", **details) -> AuditEvent:
+    """Write one audit event. ``actor`` None means the system, or ``actor_label`` (e.g. an API key)."""
     if target is not None:
         target_type = target_type or target._meta.label
         target_id = target_id or str(getattr(target, "public_id", None) or target.pk)
     if actor is None or not getattr(actor, "is_authenticated", False):
-        label, by_staff, actor = "system", False, None
+        label, by_staff, actor = actor_label or "system", False, None
     else:
         by_staff = bool(actor.is_staff)
         label = f"{'staff' if by_staff else 'user'}:{actor.email}"

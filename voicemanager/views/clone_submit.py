@@ -91,12 +91,11 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
                 raise cloning.CloningError(422, "language_warning", language_warning + " Tick the box to go ahead.")
             voice = cloning.request_voice(org, request.user, files=chosen, alias=values["alias"],
                                           voice_type="professional", language=values["language"],
-                                          metadata=metadata, task=task, speaker_id=speaker_id or None)
+                                          metadata=metadata, task=task, speaker_id=speaker_id or None,
+                                          accept_language_warning=warning_ticked)
         except cloning.CloningError as exc:
             error = exc.message
         else:
-            if language_warning:
-                native_language.record_warning_accepted(voice, speaker, values["language"], request.user)
             for row in rows:  # remember the choice for next time
                 f = row["original"]
                 variant = None if row["chosen"].pk == f.pk else row["chosen"]
