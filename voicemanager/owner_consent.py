@@ -7,13 +7,15 @@ record the spoken consent statement in the browser. Until all of that exists the
 set cannot be forwarded: ``voicemanager.consent_gate.check_consent(speaker,
 organisation=...)`` is the single rule, and ``status()`` reads it for the pages.
 
-Links carry the speaker, organisation and email, signed with Django's
-``TimestampSigner``: a changed character or an old link (older than
-``OWNER_CONSENT_LINK_DAYS``, default the invitation lifetime) is refused.
+Links carry the speaker, organisation, email and the speaker's ``consent_link_nonce``,
+signed with Django's ``TimestampSigner``: a changed character, an old link (older than
+``OWNER_CONSENT_LINK_DAYS``, default the invitation lifetime) or a link superseded by a
+resend (every send rotates the nonce) is refused.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -90,8 +92,8 @@ def name_voice_owner(organisation: Organisation, full_name: str, email: str, act
 
 
 def make_token(speaker: Speaker) -> str:
-    return signing.dumps({"s": speaker.pk, "o": speaker.organisation_id, "e": speaker.email}, salt=TOKEN_SALT,
-                         compress=True)
+    return signing.dumps({"s": speaker.pk, "o": speaker.organisation_id, "e": speaker.email,
+                          "n": speaker.consent_link_nonce}, salt=TOKEN_SALT, compress=True)
 
 
 def consent_url(speaker: Speaker) -> str:
@@ -99,7 +101,7 @@ def consent_url(speaker: Speaker) -> str:
 
 
 def speaker_from_token(token: str) -> Speaker:
-    """The voice owner a link was made for, or ``ConsentLinkError`` (tampered, expired, unknown)."""
+    """The voice owner a link was made for, or ``ConsentLinkError`` (tampered, expired, superseded, unknown)."""
     try:
         data = signing.loads(token, salt=TOKEN_SALT, max_age=link_max_age())
     except signing.SignatureExpired as exc:
@@ -111,14 +113,18 @@ def speaker_from_token(token: str) -> Speaker:
                .filter(pk=data.get("s"), organisation_id=data.get("o"), kind=Speaker.Kind.VOICE_OWNER).first())
     if speaker is None or speaker.email != data.get("e"):
         raise ConsentLinkError("This consent link is no longer valid.")
+    if not secrets.compare_digest(str(data.get("n", "")), speaker.consent_link_nonce):
+        raise ConsentLinkError("This consent link was replaced by a newer one. Please use the link in the most "
+                               "recent email.")
     return speaker
 
 
 def send_consent_link(speaker_pk: int, actor_pk: int | None = None) -> None:
-    """Email the link (subject / text / HTML templates)."""
+    """Email a fresh link (subject / text / HTML templates); links sent before stop working."""
     speaker = Speaker.objects.select_related("organisation").filter(pk=speaker_pk).first()
     if speaker is None:
         return
+    speaker.rotate_consent_link_nonce()
     context = {"speaker": speaker, "org": speaker.organisation, "url": consent_url(speaker),
                "days": link_max_age().days}
     send_templated_email("owner_consent", context, [speaker.email])

@@ -1,6 +1,8 @@
 """Speakers: the people whose voices are recorded."""
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -28,6 +30,10 @@ class Speaker(models.Model):
     email = models.EmailField()
     native_languages = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    consent_link_nonce = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="In the signed owner-consent link; rotated on every (re)send so older links die.",
+    )
 
     def __str__(self) -> str:
         return self.full_name or self.email
@@ -40,3 +46,9 @@ class Speaker(models.Model):
             return False
         signed = set(self.signatures.filter(document__in=current).values_list("document_id", flat=True))
         return all(doc.pk in signed for doc in current)
+
+    def rotate_consent_link_nonce(self) -> str:
+        """A new nonce for the next consent link; every link signed with the old one stops working."""
+        self.consent_link_nonce = secrets.token_urlsafe(24)
+        type(self).objects.filter(pk=self.pk).update(consent_link_nonce=self.consent_link_nonce)
+        return self.consent_link_nonce
