@@ -1,12 +1,12 @@
 """Stationary spectral gating in plain numpy: noisereduce's algorithm, without its imports.
 
-Why not call noisereduce: the library pulls in scipy.signal, joblib, tqdm and
-matplotlib-free but heavy scipy modules (~110 MB of RSS in a worker, which alone
-breaks the 150 MB-per-worker target), converts every block to float64 and runs
-``fftconvolve`` on the mask. Measured in bench/denoise (2 cores, same clips):
-this module gives the same output as ``noisereduce.reduce_noise(stationary=True)``
-to within 1e-4 (see tasks/tests/test_audio_denoise.py), at ~1/5 of its CPU time,
-and a worker that uses it peaks at ~75 MB instead of ~160 MB for a 1-hour file.
+Why not call noisereduce: the library pulls in scipy.signal, joblib and tqdm
+(~110 MB of RSS in a worker, which alone breaks the 150 MB-per-worker target),
+converts every block to float64 and runs ``fftconvolve`` on the mask. Measured in bench/denoise (2 cores, same clips):
+this module gives the same output as noisereduce's stationary gate on the same
+STFT frames (to 1e-4, tasks/tests/test_audio_denoise.py) at under half its CPU
+(~1/6 of the former per-block noisereduce engine), and a worker that uses it peaks
+at 70 MB instead of 159 MB for a 1-hour file.
 
 The algorithm (Sainburg's noisereduce, stationary mode): STFT (Hann, 1024, hop
 256); per frequency bin, a threshold of mean + ``n_std`` standard deviations of
