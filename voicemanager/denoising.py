@@ -12,17 +12,20 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from tasks.audio.denoise import ENGINES
 from voicemanager import outbox
-from voicemanager.models import AudioFile, DenoiseJob, RecordingTask, audit
+from voicemanager.assignments import send_after_commit
+from voicemanager.emails import send_templated_email
+from voicemanager.models import AudioFile, DenoiseJob, Membership, RecordingTask, audit
 
 ENGINE_LABELS = {
     "spectral": "Spectral gating (uses the room tone)",
-    "neural": "Neural (best available: DeepFilterNet3 + gate, else RNNoise)",
-    "dfn3+gate": "DeepFilterNet3 + residual gate",
+    "neural": "Neural (best available: DeepFilterNet3 + 70 Hz low-cut, else RNNoise)",
+    "dfn3+lowcut": "DeepFilterNet3 + 70 Hz low-cut",
     "dfn3": "DeepFilterNet3",
     "rnnoise": "RNNoise",
 }
@@ -208,7 +211,8 @@ def refresh_task_status(task_pk: int, *, mark_processing: bool = True) -> str | 
     """submitted -> processing while take files are being analysed or denoised -> ready when all are.
 
     Conditional updates, so concurrent workers move the status once; the move to
-    ready is audited once. Safe to call any time (e.g. by the booth on submit).
+    ready is audited once and the organisation's admins are emailed once, after commit,
+    by the caller whose update won. Safe to call any time (e.g. by the booth on submit).
     """
     task = RecordingTask.objects.filter(pk=task_pk).first()
     open_states = (RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING)
@@ -222,9 +226,34 @@ def refresh_task_status(task_pk: int, *, mark_processing: bool = True) -> str | 
     if busy:
         if mark_processing:  # the booth passes False: "submitted" stays until a worker starts
             qs.filter(status=RecordingTask.Status.SUBMITTED).update(status=RecordingTask.Status.PROCESSING)
-    elif files and qs.filter(status__in=open_states).update(status=RecordingTask.Status.READY):
-        audit.record("task.ready", organisation=task.organisation, target=task, files=len(files))
+    elif files:
+        with transaction.atomic():
+            if qs.filter(status__in=open_states).update(status=RecordingTask.Status.READY):
+                audit.record("task.ready", organisation=task.organisation, target=task, files=len(files))
+                send_after_commit(notify_admins_task_ready, task_pk)
     return RecordingTask.objects.filter(pk=task_pk).values_list("status", flat=True).first()
+
+
+def notify_admins_task_ready(task_pk: int) -> int:
+    """Email the organisation's admins that the task's files are analysed and denoised; return how many."""
+    task = RecordingTask.objects.select_related("organisation", "script", "speaker").filter(pk=task_pk).first()
+    if task is None:
+        return 0
+    emails = list(Membership.objects.filter(organisation=task.organisation, role=Membership.Role.ADMIN)
+                  .values_list("user__email", flat=True))
+    files = list(task_take_files(task))
+    ctx = {
+        "task": task, "organisation": task.organisation, "script": task.script,
+        "speaker_name": (task.speaker.full_name or task.speaker.email) if task.speaker else task.contractor_email,
+        "n_files": len(files),
+        "n_flagged": sum(1 for f in files if (f.qc or {}).get("summary") in ("warn", "fail")
+                         or f.analysis_state == AudioFile.Analysis.FAILED),
+        "n_denoised": AudioFile.objects.filter(derived_from__in=files, source=AudioFile.Source.DENOISED,
+                                               analysis_state=AudioFile.Analysis.DONE)
+        .values("derived_from").distinct().count(),
+        "task_url": f"{settings.SITE_URL.rstrip('/')}/vm/tasks/{task.public_id}/",
+    }
+    return len(emails) if send_templated_email("task_ready", ctx, emails) else 0
 
 
 # --- QC figures: the task's QC table and the before/after comparison ------------------------------
