@@ -141,10 +141,11 @@ def _consented_voice_owner(org: Organisation) -> Speaker:
 
 def _speech_wav(text: str) -> bytes:
     """Speech from espeak-ng when it is installed (the run command installs it), else a quiet tone."""
-    if shutil.which("espeak-ng"):
+    espeak = shutil.which("espeak-ng")
+    if espeak:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "speech.wav"
-            result = subprocess.run(["espeak-ng", "-w", str(path), text], capture_output=True, timeout=60)
+            result = subprocess.run([espeak, "-w", str(path), text], capture_output=True, timeout=60)
             if result.returncode == 0 and path.exists():
                 return path.read_bytes()
     t = np.arange(0, 3.0, 1 / 48000)
