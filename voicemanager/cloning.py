@@ -133,8 +133,10 @@ def preflight(org, files: list[AudioFile], *, voice_type: str, engine: str = eng
     ev = engines.evaluate(file_facts(files), engine, voice_type)
     earliest, latest = expected_ready(language)
     consent = check_consent(speaker, task=task, organisation=org)
+    names = {f.public_id: f.name for f in files}
     return {
         "evaluation": ev,
+        "discarded": [{**d, "name": names.get(d.get("fileId"), "")} for d in ev.discarded],
         "limits": ev.limits,
         "total_minutes": ev.total_s / 60,
         "total_mb": ev.total_bytes / engines.MB,
