@@ -52,6 +52,7 @@ def test_submitting_every_section_submits_the_task_files_it_and_emails_the_admin
         r = submit(booth, takes[-1], **{"HX-Request": "true"})
     assert len(callbacks) >= 2  # queue the file worker, email the admins
     assert r.status_code == 200 and b"Every section is submitted" in r.content
+    assert r.content.count(b"section is submitted") + r.content.count(b"sections are submitted") == 1  # one line
     task.refresh_from_db()
     assert task.status == RecordingTask.Status.SUBMITTED and task.submitted_at
     files = list(booth_files(task))

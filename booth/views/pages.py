@@ -104,8 +104,9 @@ def submit(request: HttpRequest, task_id: str, take_id: str) -> HttpResponse:
         return _render_panel(request, task, position, status=200 if request.htmx else 400, message=exc.message)
     task.refresh_from_db()
     if finished or task.status == RecordingTask.Status.SUBMITTED and _next_open(task, position) == position:
+        # finished: the panel's "every section is submitted" line says it; no second message
         return _render_panel(request, task, position, finished=finished,
-                             message="Thank you! Every section is submitted." if finished else "Take changed.")
+                             message=None if finished else "Take changed.")
     return _render_panel(request, task, _next_open(task, position))
 
 
