@@ -10,7 +10,8 @@ from voicemanager.languages import LANGUAGE_CHOICES
 class ContractorSignupForm(NewAccountForm):
     email = forms.EmailField(disabled=True, required=False, help_text="Fixed by the invitation.")
     native_languages = forms.MultipleChoiceField(
-        choices=LANGUAGE_CHOICES, label="Native language(s)", widget=forms.SelectMultiple(attrs={"size": 6}),
+        choices=LANGUAGE_CHOICES, label="Native language(s)",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-grid"}),
     )
     field_order = ["email", "full_name", "native_languages", "password1", "password2"]
 

@@ -241,7 +241,8 @@ def test_task_panel_offers_denoise_to_admins_only(client, cast, take_x):
     assert 'data-testid="denoise-form"' in html and 'value="spectral" selected' in html
     client.force_login(cast.member_x)
     html = client.get(reverse("denoise_task_panel", args=[cast.task_a.public_id]), **HX).content.decode()
-    assert 'data-testid="denoise-form"' not in html and "QC table" in html
+    assert 'data-testid="denoise-form"' not in html and "submitted take" in html
+    assert "QC table" not in html  # linked once, from the task page itself (tasks/_task_extra.html)
 
 
 def test_selection_form_uses_the_organisations_defaults(client, cast):

@@ -28,7 +28,7 @@ class VoiceOwnerForm(forms.Form):
 class SignForm(forms.Form):
     typed_name = forms.CharField(max_length=200, label="Type your full name to sign")
     native_languages = forms.MultipleChoiceField(choices=LANGUAGE_CHOICES, label="Your native language(s)",
-                                                 widget=forms.SelectMultiple(attrs={"size": 6}))
+                                                 widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-grid"}))
     agree = forms.BooleanField(label="I have read and agree to the Terms of Service, the Privacy Policy and the "
                                      "Acceptable Use Policy above.")
 
