@@ -2,14 +2,25 @@
 
     .venv/bin/python bench/load/run.py [--contractors 50] [--takes 10] [--admins 5] [--tasks 10000]
 
-Starts the stack the way docker-compose does (gunicorn --workers 3, celery worker -c 2) against
-PostgreSQL database ``vm_load`` (dropped and recreated) and Redis db 11 on 127.0.0.1, seeds it
+Starts the stack the way docker-compose does (gunicorn ``--workers 3 --threads 2``, persistent
+database connections, celery worker ``-c 2`` at low CPU priority) against PostgreSQL database
+``vm_load`` (dropped and recreated) and Redis db 11 on 127.0.0.1, seeds it
 (bench/load/seed.py), then runs bounded loops: every contractor uploads ``--takes`` takes one
 after another, as the booth does (upload, then submit the take, then the next section), and every
 admin polls the Tasks tab's htmx partial once a second until the contractors finish. A contractor
 sends at most one take per ``--record-seconds`` (10: a 10 s take cannot be uploaded before it is
 recorded); ``--record-seconds 0`` sends back to back (a stress test beyond what the booth allows). Prints a
 table and writes bench/load/results.json. Everything listens on 127.0.0.1 only.
+
+After the uploads stop it waits (at most ``--drain-max`` seconds) until the worker has analysed and
+denoised every submitted take and reports that as ``worker_drain_s``: the worker runs behind the
+uploads on purpose (lower priority) but must catch up.
+
+Worker priority: ``--worker-nice 10`` (default) starts the worker as the Procfile does, in its own
+session with ``nice -n 10`` *and* its session's autogroup nice set to 10. With the kernel's
+autogroup scheduling (on here and on most desktop/server distributions) nice values only rank
+processes of the same session, so ``nice`` alone changes nothing for a worker started in its own
+session (as honcho and this bench do). ``--worker-nice 0`` measures the worker at equal priority.
 """
 from __future__ import annotations
 
@@ -20,6 +31,7 @@ import io
 import json
 import os
 import secrets
+import select
 import signal
 import subprocess
 import sys
@@ -75,6 +87,13 @@ def psql(sql: str) -> None:
                    capture_output=True)
 
 
+def low_priority(cmd: list[str], nice: int) -> list[str]:
+    """``cmd`` at ``nice`` for its session's autogroup and itself (see the module docstring); as in the Procfile."""
+    if not nice:
+        return cmd
+    return ["sh", "-c", f"(echo {nice} > /proc/self/autogroup) 2>/dev/null; exec nice -n {nice} \"$@\"", "sh", *cmd]
+
+
 class Stack:
     def __init__(self, env: dict, port: int):
         self.env, self.port, self.procs = env, port, []
@@ -108,6 +127,16 @@ def wait_port(port: int, timeout: float = 60) -> None:
     raise TimeoutError(f"nothing on port {port}")
 
 
+def drop_if_closed(conn: http.client.HTTPConnection) -> None:
+    """Like a browser's socket pool: never send on a kept-alive connection the server has closed.
+
+    gunicorn's threaded workers keep a connection open for 2 s (``--keep-alive``); a contractor
+    sends one take per 10 s, so by then the server has closed it (EOF waiting on the socket).
+    """
+    if conn.sock is not None and select.select([conn.sock], [], [], 0)[0]:
+        conn.close()  # http.client connects again on the next request
+
+
 def contractor(port: int, info: dict, n: int, seed: int, out: dict, record_s: float = 0.0) -> None:
     """Upload ``n`` takes; with ``record_s`` a take cannot start before it was recorded (the booth's pace)."""
     csrf = secrets.token_hex(16)
@@ -125,6 +154,7 @@ def contractor(port: int, info: dict, n: int, seed: int, out: dict, record_s: fl
         body, ctype = multipart({"client_id": client_id, "sha256": sha, "kind": "take"}, "audio",
                                 f"{client_id}.wav", data)
         out["sent"].append(client_id)
+        drop_if_closed(conn)
         started = time.perf_counter()
         try:
             conn.request("POST", f"/booth/tasks/{info['task']}/sections/{section}/takes/", body,
@@ -159,6 +189,7 @@ def admin(port: int, session: str, stop: threading.Event, out: list, deadline: f
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Cookie": f"sessionid={session}", "HX-Request": "true"}
     while not stop.is_set() and time.monotonic() < deadline:  # bounded by the contractors and a deadline
+        drop_if_closed(conn)
         started = time.perf_counter()
         conn.request("GET", "/vm/tasks/", headers=headers)
         resp = conn.getresponse()
@@ -177,7 +208,13 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--record-seconds", type=float, default=10.0,
                         help="a take is uploaded at most once per recording time (0: back to back, a stress test)")
+    parser.add_argument("--gunicorn-workers", type=int, default=3)
+    parser.add_argument("--gunicorn-threads", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=2, help="celery worker processes")
+    parser.add_argument("--worker-nice", type=int, default=10, help="0: the worker at the web's priority")
+    parser.add_argument("--drain-max", type=float, default=900, help="longest wait for the worker's backlog")
     args = parser.parse_args()
+    load_before = os.getloadavg()
 
     media = Path(tempfile.mkdtemp(prefix="load-media-"))
     port = 18000 + os.getpid() % 1000
@@ -200,9 +237,11 @@ def main() -> None:
 
     stack = Stack(env, port)
     try:
-        stack.start("web", [PY, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "3",
+        stack.start("web", [PY, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+                            "--workers", str(args.gunicorn_workers), "--threads", str(args.gunicorn_threads),
                             "--timeout", "120"])
-        stack.start("worker", [PY, "-m", "celery", "-A", "config", "worker", "-l", "WARNING", "-c", "2"])
+        stack.start("worker", low_priority([PY, "-m", "celery", "-A", "config", "worker", "-l", "WARNING",
+                                            "-c", str(args.concurrency)], args.worker_nice))
         wait_port(port)
         warm = {"sent": [], "stored_ok": [], "errors": [], "upload_ms": [], "submit_ms": []}
         warmup = seeded["contractors"].pop()  # one extra contractor warms every gunicorn worker (lazy imports)
@@ -239,6 +278,9 @@ def main() -> None:
             conn.getresponse().read()
             idle.append((time.perf_counter() - t0) * 1000)
         conn.close()
+        load_during = os.getloadavg()
+        backlog_at_end = backlog()
+        drain_s = drain(time.monotonic() - started - elapsed, args.drain_max)
         stored = count_stored(env, result["sent"])
     finally:
         stack.stop()
@@ -253,6 +295,11 @@ def main() -> None:
         "tasks_in_db": seeded["tasks"], "tasks_tab_polls": len(polls), "tasks_tab_errors": len(poll_errors),
         "tasks_tab_p50_ms_under_load": round(pct(poll_ms, 50)), "tasks_tab_p95_ms_under_load": round(pct(poll_ms, 95)),
         "tasks_tab_p95_ms_after_load": round(pct(idle, 95)), "cpu_count": os.cpu_count(),
+        "worker_backlog_at_end": backlog_at_end, "worker_drain_s": drain_s,
+        "settings": f"gunicorn --workers {args.gunicorn_workers} --threads {args.gunicorn_threads}, "
+                    f"celery -c {args.concurrency} nice {args.worker_nice}",
+        "loadavg_before": [round(x, 2) for x in load_before], "loadavg_1m_at_end_of_load": round(load_during[0], 2),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "first_errors": result["errors"][:5],
     }
     (Path(__file__).parent / "results.json").write_text(json.dumps(rows, indent=2))
@@ -262,6 +309,30 @@ def main() -> None:
     print(f"\nlogs: {stack.logdir}")
     if rows["takes_stored"] != rows["takes_sent"] or rows["upload_errors"]:
         sys.exit(1)
+
+
+def sql_value(sql: str) -> str:
+    out = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DB, "-tAc", sql], check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def backlog() -> dict:
+    """Worker jobs not finished yet: files waiting for analysis, denoise jobs queued or running."""
+    return {"analysis": int(sql_value("SELECT count(*) FROM voicemanager_audiofile "
+                                      "WHERE source = 'booth' AND analysis_state IN ('pending', 'running')")),
+            "denoise": int(sql_value("SELECT count(*) FROM voicemanager_denoisejob "
+                                     "WHERE state IN ('queued', 'running')"))}
+
+
+def drain(already_s: float, max_s: float) -> float | None:
+    """Seconds from the end of the uploads until the backlog is empty (None: not within ``max_s``)."""
+    started = time.monotonic()
+    while time.monotonic() - started < max_s:  # bounded
+        if not any(backlog().values()):
+            return round(already_s + time.monotonic() - started, 1)
+        time.sleep(2)
+    return None
 
 
 def count_stored(env: dict, client_ids: list[str]) -> int:
