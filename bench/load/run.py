@@ -3,7 +3,7 @@
     .venv/bin/python bench/load/run.py [--contractors 50] [--takes 10] [--admins 5] [--tasks 10000]
 
 Starts the stack the way docker-compose does (gunicorn ``--workers 3 --threads 2``, persistent
-database connections, celery worker ``-c 2`` at low CPU priority) against PostgreSQL database
+database connections, one BLAS thread per process, celery worker ``-c 2`` at low CPU priority) against PostgreSQL database
 ``vm_load`` (dropped and recreated) and Redis db 11 on 127.0.0.1, seeds it
 (bench/load/seed.py), then runs bounded loops: every contractor uploads ``--takes`` takes one
 after another, as the booth does (upload, then submit the take, then the next section), and every
@@ -212,6 +212,7 @@ def main() -> None:
     parser.add_argument("--gunicorn-threads", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2, help="celery worker processes")
     parser.add_argument("--worker-nice", type=int, default=10, help="0: the worker at the web's priority")
+    parser.add_argument("--blas-threads", type=int, default=1, help="OMP/OpenBLAS threads per process (as compose)")
     parser.add_argument("--drain-max", type=float, default=900, help="longest wait for the worker's backlog")
     args = parser.parse_args()
     load_before = os.getloadavg()
@@ -222,7 +223,8 @@ def main() -> None:
            "REDIS_URL": "redis://127.0.0.1:6379/11", "MEDIA_ROOT": str(media),
            "UPLOAD_TEMP_DIR": str(media / "uploads-tmp"), "DEBUG": "0", "TESTING": "0", "SECURE": "0",
            "ALLOWED_HOSTS": "127.0.0.1", "AXES_ENABLED": "0", "SECRET_KEY": "load-" + "x" * 60,
-           "CONN_MAX_AGE": "60", "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "config.settings"}
+           "CONN_MAX_AGE": "60", "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "config.settings",
+           "OMP_NUM_THREADS": str(args.blas_threads), "OPENBLAS_NUM_THREADS": str(args.blas_threads)}
     for key in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "S3_BUCKET", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(key, None)
     print(f"preparing database {DB}, static files and {args.tasks} tasks ...", flush=True)
@@ -297,7 +299,8 @@ def main() -> None:
         "tasks_tab_p95_ms_after_load": round(pct(idle, 95)), "cpu_count": os.cpu_count(),
         "worker_backlog_at_end": backlog_at_end, "worker_drain_s": drain_s,
         "settings": f"gunicorn --workers {args.gunicorn_workers} --threads {args.gunicorn_threads}, "
-                    f"celery -c {args.concurrency} nice {args.worker_nice}",
+                    f"celery -c {args.concurrency} nice {args.worker_nice}, "
+                    f"{args.blas_threads} BLAS thread(s)",
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_1m_at_end_of_load": round(load_during[0], 2),
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "first_errors": result["errors"][:5],

@@ -7,6 +7,8 @@ apt_ensure ffmpeg:ffmpeg ffprobe:ffmpeg espeak-ng:espeak-ng sox:sox /usr/lib/x86
 venv_ensure requirements.txt
 redis_ensure
 export DEBUG="${DEBUG:-1}"
+# One math thread per process (web and worker processes outnumber the cores; see README "Load").
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 PORT="${PORT:-8000}"
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 new_db=0
