@@ -256,9 +256,15 @@ function initBooth(root) {
     );
   }
 
+  // Several takes can be confirmed at once (back online): refresh once, after the last one,
+  // so a slower, older answer never overwrites the newer list.
+  let refreshTimer = null;
   function refreshPanel() {
-    const p = panel();
-    if (p && globalThis.htmx) htmx.ajax("GET", p.dataset.panelUrl, { target: "#panel", swap: "outerHTML" });
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      const p = panel();
+      if (p && globalThis.htmx) htmx.ajax("GET", p.dataset.panelUrl, { target: "#panel", swap: "outerHTML" });
+    }, 250);
   }
 
   addEventListener("takestore:uploaded", (e) => {
