@@ -134,7 +134,7 @@ def store_recording(task: RecordingTask, section: Section | None, received: Rece
             wav = Path(name)
             work.append(wav)
             try:
-                wav_info = to_wav(received.path, wav, subtype="PCM_24")
+                wav_info = to_wav(received.path, wav, subtype="PCM_24", mono=True)  # the booth records mono
             except AudioRejected as exc:
                 raise UploadError(400, exc.code, exc.message) from exc
             wav_sha, movable = sha256_file(wav), True

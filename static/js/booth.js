@@ -14,11 +14,12 @@
  * the section shown when Record was pressed. Every take goes into the TakeStore before
  * any upload and leaves it only when the server confirms its sha256.
  */
-import { drawWaveform, listDevices, Recorder } from "./recorder.js";
+import { drawWaveform, isWorkletSupported, listDevices, Recorder } from "./recorder.js";
 import { LevelMeter } from "./meter.js";
 import { TakeStore } from "./take-store.js";
 
 const DEVICE_KEY = "booth-mic-device";
+const LOSSY_WARNING = "This browser cannot record lossless audio; takes are compressed and converted on the server. Use Chrome, Edge or Firefox for the best quality.";
 
 export function startStore() {
   const store = new TakeStore().start();
@@ -146,6 +147,11 @@ function initBooth(root) {
   let autoStop = null;
   let player = null;
 
+  if (!isWorkletSupported()) {
+    // Say so before the first take, not after it: the contractor can still switch browsers.
+    els.fallback.hidden = false;
+    els.fallback.textContent = LOSSY_WARNING;
+  }
   fillDevices(els.device);
   els.device?.addEventListener("change", async () => {
     localStorage.setItem(DEVICE_KEY, els.device.value);
@@ -175,7 +181,7 @@ function initBooth(root) {
     if (!rec.isOpen) await openMic(rec, els.device);
     if (rec.fallback) {
       els.fallback.hidden = false;
-      els.fallback.textContent = "This browser cannot record lossless audio; takes are compressed and converted on the server. Use Chrome, Edge or Firefox for the best quality.";
+      els.fallback.textContent = LOSSY_WARNING;
     } else if (rec.processingOff === false) {
       els.fallback.hidden = false;
       els.fallback.textContent = "The browser kept echo cancellation or noise suppression on; use Chrome, Edge or Firefox.";

@@ -290,20 +290,21 @@ def read_all(path: str | os.PathLike, mono: bool = True, sample_rate: int | None
 
 
 def to_wav(src: str | os.PathLike, dst: str | os.PathLike, *, sample_rate: int | None = None,
-           subtype: str = "PCM_24") -> AudioInfo:
+           subtype: str = "PCM_24", mono: bool = False) -> AudioInfo:
     """Convert any readable audio to WAV, streaming, and write it atomically.
 
-    Used when a browser sends WebM/Opus. Channels are kept; returns the new file's info.
+    Used when a browser sends WebM/Opus. Channels are kept unless ``mono`` (Chromium's
+    MediaRecorder writes a mono microphone as two-channel Opus); returns the new file's info.
     """
     src, dst = Path(src), Path(dst)
     if dst.exists() and dst.resolve() == src.resolve():
         raise ValueError("to_wav would overwrite its source")
     info = probe(src)
     rate = sample_rate or info.sample_rate
-    channels = max(1, info.channels)
+    channels = 1 if mono else max(1, info.channels)
     with atomic_path(dst, suffix=".wav") as tmp:
         with sf.SoundFile(str(tmp), "w", samplerate=rate, channels=channels, subtype=subtype, format="WAV") as out:
-            for block in iter_blocks(src, mono=False, sample_rate=sample_rate):
+            for block in iter_blocks(src, mono=mono, sample_rate=sample_rate):
                 out.write(np.clip(block, -1.0, 1.0))
     return probe(dst)
 

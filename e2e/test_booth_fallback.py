@@ -1,0 +1,103 @@
+"""Without AudioWorklet the booth records with MediaRecorder, says so, and the server stores WAV."""
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+from django.test import Client
+
+from booth.models import Take
+from booth.tests.helpers import give_consent
+from e2e.booth_fixtures import logged_in_context, long_speech_wav
+from tasks.audio.decode import probe
+from tasks.audio.hashing import sha256_file
+from tasks.audio.qc import analyse
+from voicemanager.models import AudioFile
+
+pytestmark = pytest.mark.e2e
+WAIT = 20_000
+
+# Before the page's scripts: no AudioWorklet (recorder.js checks typeof AudioWorkletNode), and
+# a record of the audio each upload sends (Chromium does not show blob bodies to Playwright).
+NO_WORKLET = """
+delete window.AudioWorkletNode;
+window.__uploaded = [];
+window.__sent = [];
+addEventListener("takestore:uploaded", (e) => window.__uploaded.push(
+  {clientSha: e.detail.take.sha256, answer: e.detail.response}));
+const realFetch = window.fetch;
+window.fetch = async function (input, init) {
+  const audio = init?.body instanceof FormData ? init.body.get("audio") : null;
+  if (audio instanceof Blob) {
+    const bytes = new Uint8Array(await audio.arrayBuffer());
+    let bin = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    window.__sent.push({name: audio.name, type: audio.type, b64: btoa(bin)});
+  }
+  return realFetch.apply(this, arguments);
+};
+"""
+
+
+def test_booth_without_audioworklet_warns_records_webm_and_server_stores_wav(live_server, transactional_db, cast,
+                                                                              launch_browser, tmp_path):
+    task = cast.task_a
+    client = Client()
+    client.force_login(cast.contractor_a)
+    give_consent(client, task)
+    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=60))
+    context = logged_in_context(browser, live_server, cast.contractor_a)
+    context.add_init_script(NO_WORKLET)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # The warning is there when the booth opens, before anything is recorded.
+    page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/")
+    page.wait_for_selector("#booth[data-ready]", timeout=WAIT)
+    assert page.evaluate("typeof AudioWorkletNode") == "undefined"
+    warning = page.locator("#fallback-warning")
+    assert warning.is_visible()
+    assert "cannot record lossless audio" in warning.inner_text()
+
+    page.click("#rec-btn")
+    page.wait_for_selector(".recording", timeout=WAIT)
+    page.wait_for_timeout(3000)
+    page.click("#rec-btn")
+    page.wait_for_function("document.querySelectorAll('#takes .take').length === 1", timeout=WAIT)
+    page.wait_for_function("document.querySelector('#latest-state').textContent.startsWith('Saved')", timeout=WAIT)
+    assert page.evaluate("booth.rec.fallback") is True
+    assert warning.is_visible() and "cannot record lossless audio" in warning.inner_text()
+
+    # The browser sent compressed audio and the hash it computed over exactly those bytes.
+    uploaded = page.evaluate("window.__uploaded")
+    sent = page.evaluate("window.__sent")
+    assert len(uploaded) == 1 and len(sent) == 1
+    name, body = sent[0]["name"], base64.b64decode(sent[0]["b64"])
+    assert name.endswith(".webm") and sent[0]["type"].startswith("audio/webm"), sent[0]["type"]
+    assert body[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a WebM file
+    browser_sha = uploaded[0]["clientSha"]
+    assert hashlib.sha256(body).hexdigest() == browser_sha == uploaded[0]["answer"]["sha256"]
+
+    # The server converted it to WAV, with speech in it.
+    take = Take.objects.get(task=task, kind="take")
+    assert take.captured_with == "mediarecorder"
+    assert take.received_format.endswith("/opus") and "webm" in take.received_format, take.received_format
+    assert take.received_sha256 == browser_sha != take.sha256
+    assert uploaded[0]["answer"]["stored_sha256"] == take.sha256 == sha256_file(take.file.path)
+    info = probe(take.file.path)
+    assert info.format_name == "wav" and info.codec.startswith("pcm_s") and info.sample_rate == 48000
+    assert info.channels == 1 and 2.0 < info.duration_s < 4.5, info
+    qc = analyse(take.file.path, align=False)
+    assert qc["metrics"]["speech_s"] > 0.5 and qc["metrics"]["rms_dbfs"] > -45, qc["metrics"]
+
+    # The take can be submitted: the next section opens and the file manager has it.
+    page.locator("#takes .take .submit-take").first.click()
+    page.wait_for_function("document.querySelector('#section-label')?.textContent === 'Section 2 of 3'",
+                           timeout=WAIT)
+    take.refresh_from_db()
+    assert take.status == "submitted"
+    f = AudioFile.objects.get(task=task, source="booth")
+    assert f.sha256 == take.sha256 == sha256_file(f.file.path) and f.name.startswith("001_")
+    assert not errors, errors
