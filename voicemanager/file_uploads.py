@@ -66,7 +66,12 @@ def store_uploaded_file(org, user, path: str, name: str, local_path: str | os.Pa
     stored object is removed again, so a failure leaves nothing behind.
     """
     local_path = Path(local_path)
-    info = validate(local_path, max_bytes=int(getattr(settings, "UPLOAD_MAX_BYTES", 1536 * 1024 * 1024)))
+    try:
+        info = validate(local_path, max_bytes=int(getattr(settings, "UPLOAD_MAX_BYTES", 1536 * 1024 * 1024)))
+    except AudioRejected as exc:
+        if exc.code == "not_audio":  # the shared message lists the booth's formats; say what this page takes
+            raise AudioRejected(exc.code, exc.message.split(" Please send")[0] + " Please send WAV or MP3 files.") from None
+        raise
     extension = ACCEPTED_FORMATS.get(info.format_name)
     if extension is None:
         raise AudioRejected("unsupported_format", f"This is {info.format_name.upper()} audio; the file manager "
