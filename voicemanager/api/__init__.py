@@ -1,4 +1,5 @@
 """The JSON API (django-ninja) at /api/v2/, with its OpenAPI page at /api/v2/docs."""
+from django.db import DataError
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -36,6 +37,21 @@ def on_http_error(request: HttpRequest, exc: HttpError):
     """Ninja's own 4xx (e.g. a body that is not JSON) in the API's error shape."""
     code = "invalid_request" if exc.status_code == 400 else "http_error"
     return api.create_response(request, {"error": {"code": code, "message": str(exc)}}, status=exc.status_code)
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError):
+    """Input the database cannot hold (NUL bytes in text, numbers out of range): the request's fault.
+
+    The statement failed, so nothing was written; the client gets a 422 it can act on.
+    """
+    return api.create_response(
+        request,
+        {"error": {"code": "invalid_request",
+                   "message": "A value in the request cannot be stored (for example a NUL byte in a text field "
+                              "or a number out of range)."}},
+        status=422,
+    )
 
 
 @api.exception_handler(AuthenticationError)

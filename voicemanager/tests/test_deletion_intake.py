@@ -155,3 +155,17 @@ def test_api_another_organisations_voice_is_404_and_creates_nothing(client, cast
     assert client.post("/api/v2/deletion-requests", api_body(world.a.voice.alias),
                        content_type="application/json").status_code == 401
     assert not m.DeletionRequest.objects.exists()
+
+
+def test_api_refuses_a_nul_byte_with_422_and_creates_nothing(client, cast):
+    """Found by schemathesis: a NUL byte in a text field used to be a 500."""
+    import json
+
+    from voicemanager.models import DeletionRequest
+
+    body = {"firstName": "A\x00", "lastName": "B", "email": "a@example.com", "voiceAlias": "x\x00y"}
+    response = client.post("/api/v2/deletion-requests", json.dumps(body), content_type="application/json",
+                           HTTP_X_API_KEY=cast.api_key_x)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert not DeletionRequest.objects.exists()
