@@ -71,6 +71,7 @@ def test_set_of_uploaded_files_waits_for_the_voice_owners_consent(live_server, l
     assert ConsentSignature.objects.filter(speaker=owner).count() == 3
     assert clone(live_server, key, files, "olga-pro").status_code == 422  # signed, not yet recorded
 
+    owner_page.wait_for_selector("#consent-recorder[data-ready]", timeout=WAIT)
     owner_page.click("#rec-start")
     owner_page.wait_for_selector("#rec-stop:not([disabled])", timeout=WAIT)
     owner_page.wait_for_timeout(3500)

@@ -87,4 +87,5 @@ if (root) {
     if (e.detail.take.uploadUrl !== uploadUrl) return;
     say("Connection problem; the recording is kept in your browser and will be sent again automatically.", "warning");
   });
+  root.dataset.ready = "1"; // the buttons work from here on (tests wait for it, as on the booth pages)
 }
