@@ -264,14 +264,25 @@ function initBooth(root) {
 
   // Several takes can be confirmed at once (back online): refresh once, after the last one,
   // so a slower, older answer never overwrites the newer list.
+  // The answer is dropped if the contractor moved to another section (or started recording)
+  // meanwhile, so a refresh can never put an older section back on screen.
   let refreshTimer = null;
+  let refreshSection = null;
   function refreshPanel() {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => {
       const p = panel();
-      if (p && globalThis.htmx) htmx.ajax("GET", p.dataset.panelUrl, { target: "#panel", swap: "outerHTML" });
+      if (!p || !globalThis.htmx || rec.isRecording) return;
+      refreshSection = p.dataset.sectionId;
+      htmx.ajax("GET", `${p.dataset.panelUrl}&refresh=1`, { target: "#panel", swap: "outerHTML" });
     }, 250);
   }
+  document.body.addEventListener("htmx:beforeSwap", (e) => {
+    const path = e.detail.requestConfig?.path || "";
+    if (path.includes("refresh=1") && (panel()?.dataset.sectionId !== refreshSection || rec.isRecording)) {
+      e.detail.shouldSwap = false;
+    }
+  });
 
   addEventListener("takestore:uploaded", (e) => {
     const { take, response } = e.detail;
