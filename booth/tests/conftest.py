@@ -1,7 +1,11 @@
 import pytest
 
+from booth.tests.helpers import give_consent, login
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """The cast creates 7 users; PBKDF2 at full strength costs ~0.4 s each, per test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+@pytest.fixture
+def booth(cast):
+    """Contractor A, logged in, consent complete for task A."""
+    client = login(cast.contractor_a)
+    give_consent(client, cast.task_a)
+    return client

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from voicemanager.models import ConsentDocument, ConsentSignature
 
@@ -74,3 +75,9 @@ def give_consent(client, task) -> dict:
     r = client.post(f"/booth/tasks/{task.public_id}/consent/recording/", form(speech_wav_bytes(), kind="consent"))
     assert r.status_code == 201, r.content
     return r.json()
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

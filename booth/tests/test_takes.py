@@ -3,27 +3,13 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 from django.test import Client
 
 from booth.models import Take
-from booth.tests.helpers import form, give_consent, tone_wav
+from booth.tests.helpers import form, give_consent, login, tone_wav
 from e2e.services import message_text
 from tasks.audio.hashing import sha256_file
 from voicemanager.models import AudioFile, ConsentSignature, RecordingTask
-
-
-def login(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def booth(cast):
-    client = login(cast.contractor_a)
-    give_consent(client, cast.task_a)
-    return client
 
 
 def record(client, task, section, seconds: float = 1.5) -> Take:

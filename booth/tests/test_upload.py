@@ -9,24 +9,10 @@ import pytest
 from django.test import Client
 
 from booth.models import Take
-from booth.tests.helpers import form, give_consent, sha, sign_all, speech_wav_bytes, tone_wav, webm_from_wav
+from booth.tests.helpers import form, give_consent, login, sha, sign_all, speech_wav_bytes, tone_wav, webm_from_wav
 from tasks.audio.decode import probe
 from tasks.audio.hashing import sha256_file
 from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, RecordingTask
-
-
-def login(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def booth(cast):
-    """Contractor A, logged in, consent complete for task A."""
-    client = login(cast.contractor_a)
-    give_consent(client, cast.task_a)
-    return client
 
 
 def url(task, section) -> str:
