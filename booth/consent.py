@@ -14,17 +14,6 @@ STATEMENT = ("I, {name}, am aware that recordings of my voice will be used by {o
              "to create a synthetic version of my voice.")
 
 
-def unsigned_documents(speaker: Speaker) -> list[ConsentDocument]:
-    """The current documents this speaker has not signed yet (all of them if none are published)."""
-    current = ConsentDocument.objects.current()
-    signed = set(speaker.signatures.filter(document__in=current).values_list("document_id", flat=True))
-    return [doc for doc in current if doc.pk not in signed]
-
-
-def documents_signed(speaker: Speaker) -> bool:
-    return bool(ConsentDocument.objects.current()) and not unsigned_documents(speaker)
-
-
 def sign_documents(speaker: Speaker, documents: list[ConsentDocument], *, typed_name: str, ip: str | None,
                    user_agent: str) -> list[ConsentSignature]:
     """Record one signature per document, with the exact version and text hash that was shown."""
@@ -65,7 +54,7 @@ def consent_problem(task: RecordingTask) -> str | None:
     """Why script recording is locked for this task, in words for the contractor; None when it is open."""
     if task.speaker is None:
         return "This task has no speaker."
-    if not documents_signed(task.speaker):
+    if not task.speaker.has_signed_current_documents():
         return "Please read and sign the current Terms, Privacy Policy and Acceptable Use Policy before recording."
     if not has_consent_recording(task):
         return "Please record the spoken consent statement before recording the script."

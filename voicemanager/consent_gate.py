@@ -29,10 +29,8 @@ def check_consent(speaker, task=None, organisation=None) -> list[str]:
     if not current:
         reasons.append("The consent documents (Terms, Privacy, Acceptable Use) are not published.")
     else:
-        signed = set(speaker.signatures.filter(document__in=current).values_list("document_id", flat=True))
-        for doc in current:
-            if doc.pk not in signed:
-                reasons.append(f"{speaker} has not signed the current {doc.get_kind_display()} (version {doc.version}).")
+        for doc in speaker.unsigned_documents():
+            reasons.append(f"{speaker} has not signed the current {doc.get_kind_display()} (version {doc.version}).")
     if task is not None:
         has_recording = ConsentRecording.objects.filter(task=task, speaker=speaker).exists()
         where = "for this recording task"

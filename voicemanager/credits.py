@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from voicemanager import outbox
@@ -45,8 +45,8 @@ class QuoteError(Exception):
 
 
 def balance(organisation: Organisation) -> int:
-    """The sum of the organisation's ledger entries."""
-    return CreditEntry.objects.filter(organisation=organisation).aggregate(total=models.Sum("amount"))["total"] or 0
+    """The sum of the organisation's ledger entries (``Organisation.credit_balance``)."""
+    return organisation.credit_balance
 
 
 def reserved(organisation: Organisation) -> int:

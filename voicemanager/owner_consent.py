@@ -156,19 +156,13 @@ class ConsentStatus:
         return "waiting for the voice owner"
 
 
-def unsigned_documents(speaker: Speaker) -> list[ConsentDocument]:
-    current = ConsentDocument.objects.current()
-    signed = set(speaker.signatures.filter(document__in=current).values_list("document_id", flat=True))
-    return [doc for doc in current if doc.pk not in signed]
-
-
 def has_recording(speaker: Speaker) -> bool:
     return ConsentRecording.objects.filter(speaker=speaker, organisation_id=speaker.organisation_id).exists()
 
 
 def status(speaker: Speaker) -> ConsentStatus:
     """What is done and what is missing, by the same rule the cloning gate applies."""
-    unsigned = unsigned_documents(speaker)
+    unsigned = speaker.unsigned_documents()
     return ConsentStatus(
         signed=bool(ConsentDocument.objects.current()) and not unsigned, unsigned=unsigned,
         languages=clean_languages(speaker.native_languages), recorded=has_recording(speaker),
@@ -222,7 +216,7 @@ def store_recording(speaker: Speaker, uploaded, *, sha256: str = "", client_id: 
     from tasks.audio.decode import AudioRejected, validate
     from tasks.audio.hashing import sha256_file
 
-    if unsigned_documents(speaker):
+    if speaker.unsigned_documents():
         raise ConsentInputError("not_signed", "Sign the documents before recording the consent statement.")
     if uploaded is None:
         raise ConsentInputError("no_audio", "No recording was received.")

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from booth.consent import documents_signed, has_consent_recording, sign_documents, statement_for, unsigned_documents
+from booth.consent import has_consent_recording, sign_documents, statement_for
 from voicemanager.access import get_task_for_contractor
 from voicemanager.models import ConsentDocument
 
@@ -21,7 +21,7 @@ def consent(request: HttpRequest, task_id: str) -> HttpResponse:
     """Step 1: read and sign every current document. Step 2: record the consent statement."""
     task = get_task_for_contractor(request, task_id)
     speaker = task.speaker
-    to_sign = unsigned_documents(speaker)
+    to_sign = speaker.unsigned_documents()
     current = ConsentDocument.objects.current()
     error = ""
     if request.method == "POST" and request.POST.get("action") == "sign":
@@ -43,7 +43,7 @@ def consent(request: HttpRequest, task_id: str) -> HttpResponse:
             else:
                 messages.success(request, "Thank you, the documents are signed.")
                 return redirect("booth:consent", task_id=task.public_id)
-        to_sign = unsigned_documents(speaker)
+        to_sign = speaker.unsigned_documents()
     signed = bool(current) and not to_sign
     return render(request, "booth/consent.html", {
         "task": task, "documents": to_sign, "signed": signed, "error": error,
@@ -57,6 +57,6 @@ def consent(request: HttpRequest, task_id: str) -> HttpResponse:
 def mic_check(request: HttpRequest, task_id: str) -> HttpResponse:
     """Device picker, live meter and a 5-second room-tone measurement judged by the server."""
     task = get_task_for_contractor(request, task_id)
-    if not documents_signed(task.speaker):
+    if not task.speaker.has_signed_current_documents():
         return redirect("booth:consent", task_id=task.public_id)
     return render(request, "booth/miccheck.html", {"task": task, "report": task.room_tone_report or None})

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from booth.consent import consent_problem, documents_signed
+from booth.consent import consent_problem
 from booth.models import Take
 from booth.takes import EDITABLE
 from booth.uploads import (
@@ -83,7 +83,7 @@ def _handle(request: HttpRequest, task_public_id: str, kind: str, section_id: in
         problem = consent_problem(task)
         if problem:
             return error(403, "consent_required", problem)
-    elif task.speaker is None or not documents_signed(task.speaker):
+    elif task.speaker is None or not task.speaker.has_signed_current_documents():
         return error(403, "consent_required", "Please read and sign the current consent documents before recording.")
     if task.status not in EDITABLE:
         return error(409, "task_closed", "This task is being processed; it no longer accepts recordings.")

@@ -97,6 +97,7 @@ class Organisation(models.Model):
 
     @property
     def credit_balance(self) -> int:
+        """The ledger rule: the balance is the sum of the organisation's entries."""
         return self.credit_entries.aggregate(total=models.Sum("amount"))["total"] or 0
 
 

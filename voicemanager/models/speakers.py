@@ -38,14 +38,19 @@ class Speaker(models.Model):
     def __str__(self) -> str:
         return self.full_name or self.email
 
-    def has_signed_current_documents(self) -> bool:
+    def unsigned_documents(self) -> list:
+        """The current consent documents this speaker has not signed (a new version must be signed again)."""
         from voicemanager.models.consent import ConsentDocument
 
         current = ConsentDocument.objects.current()
-        if not current:
-            return False
         signed = set(self.signatures.filter(document__in=current).values_list("document_id", flat=True))
-        return all(doc.pk in signed for doc in current)
+        return [doc for doc in current if doc.pk not in signed]
+
+    def has_signed_current_documents(self) -> bool:
+        """True once every current document is signed; False while none are published."""
+        from voicemanager.models.consent import ConsentDocument
+
+        return bool(ConsentDocument.objects.current()) and not self.unsigned_documents()
 
     def rotate_consent_link_nonce(self) -> str:
         """A new nonce for the next consent link; every link signed with the old one stops working."""
