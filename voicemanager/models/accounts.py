@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -118,6 +119,9 @@ class Membership(models.Model):
         return f"{self.user} in {self.organisation} ({self.role})"
 
 
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 class ApiKey(models.Model):
     """Per-organisation API key; only a SHA-256 of the secret is stored."""
 
@@ -151,6 +155,8 @@ class ApiKey(models.Model):
         if not raw:
             return None
         key = cls.objects.select_related("organisation").filter(key_hash=cls.hash(raw), revoked_at=None).first()
-        if key:
-            cls.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        if key and (key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION):
+            # At most one write a minute per key: an API client polling status is not a row write per call.
+            cls.objects.filter(pk=key.pk).update(last_used_at=now)
         return key
