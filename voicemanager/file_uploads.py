@@ -99,12 +99,6 @@ def store_uploaded_file(org, user, path: str, name: str, local_path: str | os.Pa
     return audio
 
 
-def _queue_processing(pk: int) -> None:
-    from tasks.files import process_new_file
-
-    process_new_file.delay(pk)
-
-
 class FileInUse(Exception):
     """The file cannot be deleted now; the message says why."""
 
