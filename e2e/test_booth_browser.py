@@ -79,6 +79,7 @@ def test_contractor_records_consent_mic_check_and_whole_script(live_server, tran
     page.wait_for_selector("#booth[data-ready]", timeout=WAIT)
     section_is(page, 1)
     assert "The quick brown fox" in page.inner_text("#section-text")
+    page.evaluate("window.sameDocument = true")  # the booth never reloads: the microphone stays open
     record(page, key="Space")
     record(page)
     page.locator("#takes .take").nth(1).locator(".delete-take").click()
@@ -102,6 +103,7 @@ def test_contractor_records_consent_mic_check_and_whole_script(live_server, tran
     page.wait_for_selector("#task-submitted", timeout=WAIT)
     page.wait_for_function("document.querySelector('#pending-count').textContent === '0'", timeout=WAIT)
     captured_rate = page.evaluate("booth.rec.sampleRate")
+    assert page.evaluate("window.sameDocument === true"), "a take action reloaded the booth page"
     assert not errors, errors
 
     # On the server.

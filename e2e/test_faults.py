@@ -214,7 +214,7 @@ def kill_backends(dbname: str, except_pid: int) -> int:
 
     with connection.cursor() as cur:
         cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> %s", [dbname, except_pid])
+                    "WHERE datname = %s AND pid <> %s AND pid <> pg_backend_pid()", [dbname, except_pid])
         return cur.fetchone()[0]
 
 
