@@ -312,10 +312,6 @@ function initBooth(root) {
   addEventListener("takestore:changed", () => renderPending());
   addEventListener("takestore:retry", () => renderPending());
 
-  // htmx wires swapped-in content only when it settles, a timer after the swap. A click or a key
-  // in between would submit a take's form natively and reload the page, closing the microphone.
-  document.body.addEventListener("htmx:afterSwap", (e) => htmx.process(e.target));
-
   document.body.addEventListener("htmx:afterSettle", () => {
     const sectionId = Number(panel()?.dataset.sectionId);
     if (latest && latest.sectionId !== sectionId) els.latest.hidden = true;
