@@ -27,6 +27,7 @@ ENGINE_LABELS = {
     "neural": "Neural (best available: DeepFilterNet3 + 70 Hz low-cut, else RNNoise)",
     "dfn3+lowcut": "DeepFilterNet3 + 70 Hz low-cut",
     "dfn3": "DeepFilterNet3",
+    "dfn3-native": "DeepFilterNet3 (reference C runtime, slower)",
     "rnnoise": "RNNoise",
 }
 ACTIVE = (DenoiseJob.State.QUEUED, DenoiseJob.State.RUNNING)

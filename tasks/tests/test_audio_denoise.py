@@ -25,7 +25,8 @@ def noisy(tmp_path_factory):
     return F.write(d / "noisy.wav", x), F.write(d / "room.wav", noise[: 24000]), clean, d
 
 
-@pytest.mark.parametrize("engine", ["spectral", "neural", "dfn3", "rnnoise", "dfn3+lowcut", "dfn3+gate"])
+@pytest.mark.parametrize("engine", ["spectral", "neural", "dfn3", "dfn3-native", "rnnoise", "dfn3+lowcut",
+                                    "dfn3+gate"])
 def test_denoise_raises_snr_and_keeps_length_rate_alignment(noisy, engine):
     src, room, clean, d = noisy
     before = src.read_bytes()
