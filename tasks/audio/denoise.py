@@ -51,6 +51,7 @@ from .hashing import atomic_path
 ENGINES = ("spectral", "neural", "dfn3+lowcut", "dfn3", "dfn3-native", "rnnoise")
 ALIASES = {"dfn3+gate": "dfn3+lowcut"}  # the engine's old name, kept so queued jobs still run
 NEURAL_RATE = 48000
+NEURAL_BLOCK_S = 1.0  # read, denoise and write 1 s at a time: DFN3 runs 1 s per call anyway
 SPECTRAL_BLOCK_S = 5.0  # the gate's STFT buffers take ~4 MB per second of audio
 SPECTRAL_PAD_S = 0.1  # > the gate's reach (window + 50 ms mask smoothing = ~70 ms)
 PROFILE_S = 0.5
@@ -298,7 +299,7 @@ def _neural(src: Path, rate: int, channels: int, engine_cls) -> Iterator[np.ndar
     down = None if rate == NEURAL_RATE else soxr.ResampleStream(NEURAL_RATE, rate, channels, dtype="float32")
     eng = engine_cls
     try:
-        for block, last in _with_last(iter_blocks(src, block_s=5.0, mono=False)):
+        for block, last in _with_last(iter_blocks(src, block_s=NEURAL_BLOCK_S, mono=False)):
             x = block if up is None else up.resample_chunk(block, last=last).reshape(-1, channels)
             y = eng.process(x)
             if last:
