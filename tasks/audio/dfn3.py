@@ -111,11 +111,15 @@ def stateful(model: bytes) -> tuple[bytes, dict]:
             g.output.append(helper.make_tensor_value_info(node.output[1], onnx.TensorProto.FLOAT, None))
             carry[name] = (node.output[1], 0, None)
         elif node.op_type == "Pad":
-            # the time padding (axis 2) is built from a constant [0, 0, k, 0]: read k from it
-            concat = producers[producers[producers[node.input[1]].input[0]].input[0]]
-            while concat.op_type != "Concat":
-                concat = producers[concat.input[0]]
-            k = int(consts[concat.input[0]][2])
+            # torch exported the padding as a constant [0, 0, k, 0] (k frames before, on the time axis)
+            # reshaped into ONNX's order; follow the chain back to it and read k
+            source = producers[node.input[1]]
+            while source.op_type != "Concat":
+                source = producers[source.input[0]]
+            pads = [int(v) for v in consts[source.input[0]]]
+            if pads[:2] != [0, 0] or pads[3] != 0:
+                raise RuntimeError(f"unexpected padding {pads} in the DFN3 graph; dfn3.py expects past frames only")
+            k = pads[2]
             name = f"ctx{n_pad}"
             n_pad += 1
             data = node.input[0]
