@@ -202,7 +202,9 @@ def test_uploads_during_a_redis_outage_are_accepted_and_processed_when_redis_is_
     time.sleep(1)
     send_as_beat(stack.redis.url, "voicemanager.outbox.flush_outbox")
     wait_until(lambda: analysed(during), timeout=120, message=f"jobs after the outage\n{stack.worker.log()}")
-    assert not OutboxMessage.objects.filter(done_at=None).exists(), "every outbox message is done"
+    # the worker marks a message done just after its job commits (task_postrun): a moment later
+    wait_until(lambda: not OutboxMessage.objects.filter(done_at=None).exists(), timeout=30,
+               message="every outbox message is done")
     assert AudioFile.objects.filter(public_id__in=during, analysis_state="done").count() == 3
 
 

@@ -2,9 +2,10 @@
 
 Every task takes primary keys, re-reads its row and returns quietly when the row
 is gone or the work is done. Work is claimed with a conditional update, so a
-redelivered message does nothing twice; a job left "running" by a dead worker is
-reclaimed when the message comes back (``redelivered``) or when it is older than
-the time limit. The output is written to a temp file, uploaded under a fresh
+redelivered message does nothing twice; a job left "running" is reclaimed when the
+attempt that claimed it is over (the message was redelivered after its worker died,
+or this is a retry after that attempt raised: ``_may_reclaim``) or when it is older
+than the time limit. The output is written to a temp file, uploaded under a fresh
 storage key and attached inside a row lock: a job run twice (even concurrently)
 ends with exactly one output. Corrupt input ends ``failed`` with a reason and is
 never retried; transient errors (I/O, database) are retried with backoff.
@@ -22,7 +23,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from tasks.audio import decode, denoise, hashing, qc
@@ -38,8 +39,25 @@ AUTO_BATCH_PREFIX = "auto-"
 AUTO_DENOISE_SOURCES = ("booth",)  # submitted takes; uploads and consent recordings are only analysed
 
 
-def _redelivered(task: Task) -> bool:
-    return bool((task.request.delivery_info or {}).get("redelivered"))
+def _may_reclaim(task: Task) -> bool:
+    """May this run take over a row left "running"? Yes when the attempt that claimed it is over.
+
+    A redelivered message means its worker died; a retry means our own earlier attempt raised,
+    and its reset of the row may have failed with it (a killed database connection fails the
+    job and the reset alike). A second run of the same work is harmless: analysis writes the
+    same figures, and a denoise output is attached once under a row lock.
+    """
+    return bool((task.request.delivery_info or {}).get("redelivered")) or task.request.retries > 0
+
+
+def _reset(update) -> None:
+    """Run a state reset after a failure; if that failure also killed the connection, retry on a new one."""
+    try:
+        update()
+    except OperationalError:
+        connection.close()
+        with contextlib.suppress(OperationalError):
+            update()
 
 
 @contextlib.contextmanager
@@ -71,11 +89,11 @@ def _measure_into(af, path: Path, info: decode.AudioInfo) -> None:
     af.analysis_error = ""
 
 
-def run_analysis(file_pk: int, *, redelivered: bool = False) -> str:
+def run_analysis(file_pk: int, *, reclaim: bool = False) -> str:
     """Analyse one AudioFile; return its analysis state ("" when the file is gone)."""
     from voicemanager.models import AudioFile
 
-    claim_from = [AudioFile.Analysis.PENDING] + ([AudioFile.Analysis.RUNNING] if redelivered else [])
+    claim_from = [AudioFile.Analysis.PENDING] + ([AudioFile.Analysis.RUNNING] if reclaim else [])
     if not AudioFile.objects.filter(pk=file_pk, analysis_state__in=claim_from).update(
         analysis_state=AudioFile.Analysis.RUNNING
     ):
@@ -91,7 +109,7 @@ def run_analysis(file_pk: int, *, redelivered: bool = False) -> str:
         return AudioFile.Analysis.FAILED
     except BaseException:
         # transient (retried) or time limit: leave it claimable again
-        AudioFile.objects.filter(pk=file_pk).update(analysis_state=AudioFile.Analysis.PENDING)
+        _reset(lambda: AudioFile.objects.filter(pk=file_pk).update(analysis_state=AudioFile.Analysis.PENDING))
         raise
     fields = ["qc", "duration", "sample_rate", "channels", "bit_depth", "size", "sha256", "analysis_state",
               "analysis_error"]
@@ -131,7 +149,7 @@ _COMMON = dict(base=_FileTask, bind=True, acks_late=True, reject_on_worker_lost=
              soft_time_limit=ANALYSE_TIME_LIMIT, **_COMMON)
 def analyse_file(self, file_pk: int) -> str:
     """QC one file in the file manager (metrics, verdicts, alignment for English)."""
-    return run_analysis(file_pk, redelivered=_redelivered(self))
+    return run_analysis(file_pk, reclaim=_may_reclaim(self))
 
 
 # --- denoise one file -----------------------------------------------------------------------------
@@ -142,7 +160,7 @@ def derived_name(source_name: str, engine: str) -> str:
     return f"{stem}.denoised-{engine}.wav"
 
 
-def _claim_job(job_pk: int, redelivered: bool) -> bool:
+def _claim_job(job_pk: int, reclaim: bool) -> bool:
     from voicemanager.models import DenoiseJob
 
     now = timezone.now()
@@ -150,7 +168,7 @@ def _claim_job(job_pk: int, redelivered: bool) -> bool:
     if DenoiseJob.objects.filter(pk=job_pk, state=DenoiseJob.State.QUEUED).update(**claim):
         return True
     running = DenoiseJob.objects.filter(pk=job_pk, state=DenoiseJob.State.RUNNING, output=None)
-    if not redelivered:  # only a job whose worker must be dead may be taken over
+    if not reclaim:  # only a job whose claiming attempt is over may be taken over
         running = running.filter(started_at__lt=now - timedelta(seconds=DENOISE_TIME_LIMIT + 60))
     return bool(running.update(**claim))
 
@@ -208,11 +226,11 @@ def _attach_output(job_pk: int, new, source_sha256: str) -> bool:
     return True
 
 
-def run_denoise(job_pk: int, *, redelivered: bool = False) -> str:
+def run_denoise(job_pk: int, *, reclaim: bool = False) -> str:
     """Denoise the job's source into a derived AudioFile beside it; return the job state."""
     from voicemanager.models import AudioFile, DenoiseJob
 
-    if not _claim_job(job_pk, redelivered):
+    if not _claim_job(job_pk, reclaim):
         return DenoiseJob.objects.filter(pk=job_pk).values_list("state", flat=True).first() or ""
     job = DenoiseJob.objects.select_related("source__organisation", "source__task__room_tone",
                                             "source__task__script").get(pk=job_pk)
@@ -243,7 +261,8 @@ def run_denoise(job_pk: int, *, redelivered: bool = False) -> str:
         transaction.on_commit(lambda: _after_denoise(job_pk))
         return DenoiseJob.State.FAILED
     except TRANSIENT:
-        DenoiseJob.objects.filter(pk=job_pk, state=DenoiseJob.State.RUNNING).update(state=DenoiseJob.State.QUEUED)
+        _reset(lambda: DenoiseJob.objects.filter(pk=job_pk, state=DenoiseJob.State.RUNNING)
+               .update(state=DenoiseJob.State.QUEUED))
         _discard(new)
         raise
     except BaseException:
@@ -271,7 +290,7 @@ def _after_denoise(job_pk: int) -> None:
              soft_time_limit=DENOISE_TIME_LIMIT, **_COMMON)
 def denoise_file(self, job_pk: int) -> str:
     """Run one DenoiseJob: one derived, analysed AudioFile beside the original."""
-    return run_denoise(job_pk, redelivered=_redelivered(self))
+    return run_denoise(job_pk, reclaim=_may_reclaim(self))
 
 
 # --- sets and new files ---------------------------------------------------------------------------
@@ -315,7 +334,7 @@ def process_new_file(self, file_pk: int) -> str:
     from voicemanager import denoising
     from voicemanager.models import AudioFile
 
-    state = run_analysis(file_pk, redelivered=_redelivered(self))
+    state = run_analysis(file_pk, reclaim=_may_reclaim(self))
     af = AudioFile.objects.select_related("organisation", "task").filter(pk=file_pk).first()
     if af is None or state != AudioFile.Analysis.DONE:
         if af is not None:

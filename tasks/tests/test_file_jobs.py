@@ -155,8 +155,24 @@ def test_running_job_is_left_alone_unless_redelivered_or_stale(cast, noisy_wav):
     assert not derived(af).exists()
     DenoiseJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=2))
     assert jobs.run_denoise(job.pk) == "done"  # its worker must have died
-    assert jobs.run_denoise(job.pk, redelivered=True) == "done"
+    assert jobs.run_denoise(job.pk, reclaim=True) == "done"
     assert derived(af).count() == 1
+
+
+def test_analysis_left_running_is_reclaimed_by_a_retry_or_redelivery(cast, noisy_wav):
+    """A killed database connection fails the job and its reset alike: the row stays "running"."""
+    from types import SimpleNamespace
+
+    af = make_take_file(cast.task_a, noisy_wav)
+    AudioFile.objects.filter(pk=af.pk).update(analysis_state="running")
+    assert jobs.run_analysis(af.pk) == "running"  # a first delivery leaves another worker's claim alone
+    assert jobs.run_analysis(af.pk, reclaim=True) == "done"
+
+    def task(retries=0, redelivered=False):
+        return SimpleNamespace(request=SimpleNamespace(retries=retries, delivery_info={"redelivered": redelivered}))
+
+    assert not jobs._may_reclaim(task())
+    assert jobs._may_reclaim(task(retries=1)) and jobs._may_reclaim(task(redelivered=True))
 
 
 def test_denoise_reads_and_writes_through_s3(cast, s3_storage, noisy_wav):
