@@ -91,8 +91,9 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
         outbox.enqueue("tasks.files.process_new_file", audio_pk)
         if finished:
             audit.record("task.submitted", actor=user, organisation=task.organisation, target=task)
-            transaction.on_commit(lambda: notify_admins_task_submitted(task.pk))
-            transaction.on_commit(lambda: _refresh_status(task.pk))
+            # robust: the submission is committed; a mail or status hiccup must not turn it into an error
+            transaction.on_commit(lambda: notify_admins_task_submitted(task.pk), robust=True)
+            transaction.on_commit(lambda: _refresh_status(task.pk), robust=True)
     return finished
 
 

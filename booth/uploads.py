@@ -23,13 +23,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from booth.models import Take
 from tasks.audio.decode import AudioInfo, AudioRejected, to_wav, validate
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse, room_tone_report
+from voicemanager.committed import row_committed
 from voicemanager.models import AudioFile, ConsentRecording, RecordingTask, Section
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,12 @@ def store_recording(task: RecordingTask, section: Section | None, received: Rece
             if previous is None:
                 raise
             return previous, False
-        except BaseException:
-            take.file.storage.delete(take.file.name)
+        except BaseException as exc:
+            committed = row_committed(Take, take.pk)
+            if committed is False:
+                take.file.storage.delete(take.file.name)
+            elif committed and isinstance(exc, DatabaseError):
+                return take, True  # only the COMMIT's answer was lost: the take is stored
             raise
         return take, True
     finally:

@@ -330,3 +330,84 @@ def test_files_api_upload_on_a_full_disk_is_a_retryable_error_and_stores_nothing
     assert resp.status_code in (503, 507), f"retryable server error expected, got {resp.status_code}"
     assert resp.json()["error"]["code"] in ("storage_full", "storage_unavailable", "server_busy")
     assert not AudioFile.objects.exists() and not OutboxMessage.objects.exists()
+
+
+# --- the transaction fails after its COMMIT went through ------------------------------------------------------
+
+
+def _fail_after_commit(monkeypatch, owner, name: str) -> None:
+    """``owner.name`` (called inside the upload's transaction) also leaves a hook that raises once the
+    transaction has committed: a connection that dies right after COMMIT fails the request that way."""
+    from django.db import OperationalError, transaction
+
+    real = getattr(owner, name)
+
+    def wrapped(*args, **kwargs):
+        result = real(*args, **kwargs)
+
+        def lost():
+            raise OperationalError("server closed the connection unexpectedly")
+
+        transaction.on_commit(lost)
+        return result
+
+    monkeypatch.setattr(owner, name, wrapped)
+
+
+def test_upload_committed_before_a_failure_keeps_its_file(cast, transactional_db, monkeypatch, tmp_path):
+    from voicemanager import file_uploads
+    from voicemanager.models import AudioFile
+
+    src = tmp_path / "a.wav"
+    src.write_bytes(tone_wav())
+    _fail_after_commit(monkeypatch, file_uploads.audit, "record")
+    audio = file_uploads.store_uploaded_file(cast.org_x, cast.admin_x, "faults", "after-commit.wav", src)
+    assert AudioFile.objects.filter(pk=audio.pk).exists()
+    assert audio.file.storage.exists(audio.file.name), "a committed row never loses its audio"
+
+
+def test_take_committed_before_a_failure_keeps_its_file_and_a_retry_finds_it(cast, transactional_db, monkeypatch,
+                                                                             tmp_path):
+    from booth import uploads
+    from booth.models import Take
+    from booth.tests.helpers import sign_all
+
+    sign_all(cast.speaker_a)
+    section = cast.task_a.script.sections.order_by("position").first()
+    data = tone_wav()
+    client_id = str(uuid.uuid4())
+
+    def received():
+        path = tmp_path / f"{uuid.uuid4()}.wav"
+        path.write_bytes(data)
+        return uploads.Received(path=path, sha256=hashlib.sha256(data).hexdigest(), client_id=client_id,
+                                kind="take", owned=True)
+
+    _fail_after_commit(monkeypatch, uploads, "_after_store")
+    take, created = uploads.store_recording(cast.task_a, section, received(), user=cast.contractor_a)
+    assert created and Take.objects.filter(pk=take.pk).exists()
+    assert take.file.storage.exists(take.file.name), "a committed take never loses its audio"
+    monkeypatch.undo()
+    again, created = uploads.store_recording(cast.task_a, section, received(), user=cast.contractor_a)
+    assert (again.pk, created) == (take.pk, False)  # the browser's retry gets the same take back
+
+
+def test_upload_failing_before_commit_leaves_nothing(cast, transactional_db, monkeypatch, tmp_path):
+    from django.db import OperationalError
+
+    from voicemanager import file_uploads
+    from voicemanager.models import AudioFile
+
+    src = tmp_path / "a.wav"
+    src.write_bytes(tone_wav())
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection lost before COMMIT")
+
+    monkeypatch.setattr(file_uploads.audit, "record", broken)
+    media = Path(AudioFile._meta.get_field("file").storage.location)
+    before = {p for p in media.rglob("*") if p.is_file()}
+    with pytest.raises(OperationalError):
+        file_uploads.store_uploaded_file(cast.org_x, cast.admin_x, "faults", "before-commit.wav", src)
+    assert not AudioFile.objects.exists()
+    assert {p for p in media.rglob("*") if p.is_file()} == before, "the stored object is removed"

@@ -21,7 +21,7 @@ from datetime import timedelta
 from celery import shared_task
 from celery.signals import task_postrun
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -43,7 +43,8 @@ def enqueue(task, *args, **kwargs) -> OutboxMessage:
     """Record the job in the current transaction; send it when the transaction commits."""
     name = getattr(task, "name", task)
     message = OutboxMessage.objects.create(task_name=name, args=list(args), kwargs=kwargs)
-    transaction.on_commit(lambda: send(message.pk))
+    # robust: the caller's data is committed whatever happens here; flush_outbox catches up
+    transaction.on_commit(lambda: send(message.pk), robust=True)
     return message
 
 
@@ -51,7 +52,11 @@ def send(pk) -> bool:
     """Hand one message to the broker; on failure keep it for ``flush_outbox``. Never raises."""
     from config.celery import app
 
-    message = OutboxMessage.objects.filter(pk=pk, done_at=None).first()
+    try:
+        message = OutboxMessage.objects.filter(pk=pk, done_at=None).first()
+    except DatabaseError:
+        log.warning("outbox: could not read message %s; kept for flush_outbox", pk)
+        return False
     if message is None:
         return False
     if app.conf.task_always_eager:  # dev/tests without a broker: run it here, like .delay() would
@@ -65,7 +70,10 @@ def send(pk) -> bool:
         OutboxMessage.objects.filter(pk=pk).update(attempts=F("attempts") + 1, last_error=str(exc)[:500])
         log.warning("outbox: could not send %s %s (%s); kept for flush_outbox", message.task_name, pk, exc)
         return False
-    OutboxMessage.objects.filter(pk=pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1, last_error="")
+    try:
+        OutboxMessage.objects.filter(pk=pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1, last_error="")
+    except DatabaseError:  # sent but not marked: flush_outbox may send it again, and jobs are idempotent
+        log.warning("outbox: sent %s but could not mark it sent", pk)
     return True
 
 

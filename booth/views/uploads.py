@@ -130,7 +130,7 @@ def _handle(request: HttpRequest, task_public_id: str, kind: str, section_id: in
     finally:
         remove_temp(path)
     if upload_id:
-        transaction.on_commit(lambda: release_upload(uuid.UUID(upload_id)))
+        transaction.on_commit(lambda: release_upload(uuid.UUID(upload_id)), robust=True)  # cleanup only
     return JsonResponse(take_json(take), status=201 if created else 200)
 
 

@@ -202,7 +202,7 @@ def upload_complete(request: HttpRequest) -> JsonResponse:
     except AudioRejected as exc:
         release_upload(upload_id)  # nothing is kept of a rejected file
         return JsonResponse({"error": {"code": exc.code, "message": exc.message}}, status=422)
-    transaction.on_commit(lambda: release_upload(upload_id))
+    transaction.on_commit(lambda: release_upload(upload_id), robust=True)  # cleanup never fails a stored file
     return JsonResponse({"fileId": audio.public_id, "name": audio.name, "path": audio.path,
                          "duration": audio.duration, "url": reverse("file_detail", args=[audio.public_id])},
                         status=201)

@@ -1,0 +1,28 @@
+"""Storage first, then the row: after a failure, was the row committed anyway?
+
+Uploads write the object to storage before the row that points at it, and remove the
+object again when the row's transaction fails, so a failure leaves nothing behind. But a
+transaction can fail *after* its COMMIT went through (the connection dies before the
+answer arrives). Removing the object then would leave a committed row without its audio:
+a lost take. So the upload asks the database, on a fresh connection, before removing.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, connection
+
+log = logging.getLogger(__name__)
+
+
+def row_committed(model, pk) -> bool | None:
+    """True or False once the database answers; None when it cannot (then keep the object)."""
+    if pk is None:
+        return False
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()  # a connection killed mid-request is replaced
+    try:
+        return model.objects.filter(pk=pk).exists()
+    except DatabaseError:
+        log.warning("could not tell whether %s %s was committed; its stored object is kept", model.__name__, pk)
+        return None
