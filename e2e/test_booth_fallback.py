@@ -101,3 +101,38 @@ def test_booth_without_audioworklet_warns_records_webm_and_server_stores_wav(liv
     f = AudioFile.objects.get(task=task, source="booth")
     assert f.sha256 == take.sha256 == sha256_file(f.file.path) and f.name.startswith("001_")
     assert not errors, errors
+
+
+def test_consent_page_without_audioworklet_warns_first_and_stores_the_statement_as_wav(
+        live_server, transactional_db, cast, launch_browser, tmp_path):
+    """The spoken consent goes through the same fallback: warned before recording, stored as WAV with speech."""
+    from booth.tests.helpers import sign_all
+    from voicemanager.models import ConsentRecording
+
+    task = cast.task_a
+    sign_all(cast.speaker_a)
+    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=60))
+    context = logged_in_context(browser, live_server, cast.contractor_a)
+    context.add_init_script(NO_WORKLET)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/consent/")
+    page.wait_for_selector("#consent[data-ready]", timeout=WAIT)
+    warning = page.locator("#consent-warning")
+    assert warning.is_visible() and "cannot record lossless audio" in warning.inner_text()
+
+    page.click("#consent-rec")
+    page.wait_for_selector("#consent-rec.recording", timeout=WAIT)
+    page.wait_for_timeout(3500)
+    page.click("#consent-rec")
+    page.wait_for_selector("#to-mic", timeout=WAIT)  # confirmed by the server, the page moved on
+
+    consent = ConsentRecording.objects.get(task=task)
+    take = Take.objects.get(task=task, kind="consent")
+    assert take.captured_with == "mediarecorder" and "webm" in take.received_format
+    info = probe(consent.audio.file.path)
+    assert info.format_name == "wav" and info.codec.startswith("pcm_s") and info.channels == 1
+    assert analyse(consent.audio.file.path, align=False)["metrics"]["speech_s"] > 1.0
+    assert not errors, errors

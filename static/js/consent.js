@@ -4,7 +4,9 @@
  * lost offline; once the server confirms it, the page reloads to show the next step.
  */
 import { makeRecorder, openMic, setBadge, startStore } from "./booth.js";
-import { drawWaveform } from "./recorder.js";
+import { drawWaveform, isWorkletSupported } from "./recorder.js";
+
+const LOSSY = "This browser cannot record lossless audio; the recording is compressed. Chrome, Edge or Firefox work best.";
 
 const root = document.getElementById("consent");
 const btn = document.getElementById("consent-rec");
@@ -17,6 +19,11 @@ if (root && btn) {
   const { rec } = makeRecorder({ meterCanvas: document.getElementById("consent-meter") });
   let busy = false;
   let mine = null;
+  if (!isWorkletSupported()) {
+    // say it before the recording, as the booth does: the speaker can still switch browsers
+    warning.hidden = false;
+    warning.textContent = LOSSY;
+  }
 
   const say = (text, level = "") => {
     const badge = document.createElement("span");
@@ -33,7 +40,7 @@ if (root && btn) {
         if (!rec.isOpen) await openMic(rec, null);
         if (rec.fallback) {
           warning.hidden = false;
-          warning.textContent = "This browser cannot record lossless audio; the recording is compressed. Chrome, Edge or Firefox work best.";
+          warning.textContent = LOSSY;
         }
         rec.start();
         btn.textContent = "■ Stop";
