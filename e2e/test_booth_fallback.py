@@ -40,18 +40,24 @@ window.fetch = async function (input, init) {
 """
 
 
+def page_without_worklet(live_server, launch_browser, tmp_path, user):
+    """A logged-in page in Chromium with a fake microphone and no AudioWorklet; page errors are collected."""
+    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=60))
+    context = logged_in_context(browser, live_server, user)
+    context.add_init_script(NO_WORKLET)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
 def test_booth_without_audioworklet_warns_records_webm_and_server_stores_wav(live_server, transactional_db, cast,
                                                                               launch_browser, tmp_path):
     task = cast.task_a
     client = Client()
     client.force_login(cast.contractor_a)
     give_consent(client, task)
-    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=60))
-    context = logged_in_context(browser, live_server, cast.contractor_a)
-    context.add_init_script(NO_WORKLET)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, errors = page_without_worklet(live_server, launch_browser, tmp_path, cast.contractor_a)
 
     # The warning is there when the booth opens, before anything is recorded.
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/")
@@ -111,12 +117,7 @@ def test_consent_page_without_audioworklet_warns_first_and_stores_the_statement_
 
     task = cast.task_a
     sign_all(cast.speaker_a)
-    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=60))
-    context = logged_in_context(browser, live_server, cast.contractor_a)
-    context.add_init_script(NO_WORKLET)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, errors = page_without_worklet(live_server, launch_browser, tmp_path, cast.contractor_a)
 
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/consent/")
     page.wait_for_selector("#consent[data-ready]", timeout=WAIT)
