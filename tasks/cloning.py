@@ -6,7 +6,8 @@ sets joined by streaming decode), then saves it to storage as the ``VoicePackage
 ``forward_voice`` claims the package with a conditional update on
 ``forward_claimed_at``; a redelivered or repeated job finds it claimed or forwarded and
 does nothing. A claim older than ``STALE_CLAIM`` (its worker died mid-POST) may be
-taken again; the webhook's ``Idempotency-Key`` lets a receiver drop that rare repeat.
+taken again, and so may the claim of our own attempt that a database error ended (the
+retry); the webhook's ``Idempotency-Key`` lets a receiver drop that rare repeat.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import soundfile as sf
 from celery import shared_task
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -198,7 +199,7 @@ def _manifest(voice: Voice, entries: list[dict], ev: engines.Evaluation, files: 
 
 
 @shared_task(bind=True, name="tasks.cloning.package_voice", acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5,
+             autoretry_for=(OSError, OperationalError), retry_backoff=True, retry_backoff_max=600, max_retries=5,
              soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
 def package_voice(self, voice_pk: int) -> None:
     """Build the voice's package once (a rebuilt package replaces nothing already built), then forward."""
@@ -243,6 +244,7 @@ def _backoff(retries: int) -> float:
 
 
 @shared_task(bind=True, name="tasks.cloning.forward_voice", acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=600,
              max_retries=MAX_FORWARD_RETRIES, soft_time_limit=120, time_limit=180)
 def forward_voice(self, voice_pk: int) -> None:
     """Hand the package to the configured provider, exactly once; retry transient failures with backoff."""
@@ -259,9 +261,13 @@ def forward_voice(self, voice_pk: int) -> None:
     if voice.type == Voice.Type.PROFESSIONAL and not credits.professional_quote_accepted(voice):
         return  # waits for the admin to accept staff's quote; credits.accept_quote enqueues this job again
     now = timezone.now()
-    claimed = VoicePackage.objects.filter(pk=package.pk, forwarded_at=None).filter(
-        Q(forward_claimed_at=None) | Q(forward_claimed_at__lt=now - STALE_CLAIM)
-    ).update(forward_claimed_at=now, forward_attempts=F("forward_attempts") + 1)
+    unclaimed = Q(forward_claimed_at=None) | Q(forward_claimed_at__lt=now - STALE_CLAIM)
+    if self.request.retries:
+        # our own earlier attempt raised (a database error) and may have left its claim: take it back.
+        # Should its POST have gone through, the Idempotency-Key (the voice id) lets the receiver drop this one.
+        unclaimed = Q()
+    claimed = VoicePackage.objects.filter(pk=package.pk, forwarded_at=None).filter(unclaimed).update(
+        forward_claimed_at=now, forward_attempts=F("forward_attempts") + 1)
     if not claimed:
         return
     package.refresh_from_db()

@@ -172,3 +172,38 @@ def test_signed_callbacks_move_the_voice_and_bad_signatures_are_refused(client, 
     assert _callback(client, {"voiceId": voice.public_id, "status": "received"}).status_code == 409
     voice.refresh_from_db()
     assert voice.status == Voice.Status.SUCCEEDED and voice.provider_ref == "v-9"
+
+
+def test_a_database_error_after_the_claim_is_retried_and_forwards(cast, webhook_settings, monkeypatch,
+                                                                  celery_worker):
+    """The claim is committed, then the connection dies: the retry takes its own claim back and delivers.
+
+    (Before, the retry found a fresh claim, returned, and the voice waited forever.)
+    """
+    from django.db import OperationalError
+
+    from voicemanager.providers import webhook
+
+    real = webhook.forward
+    calls = []
+
+    def flaky(voice, package):
+        calls.append(voice.pk)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(voice, package)
+
+    monkeypatch.setattr(webhook, "forward", flaky)
+    with Receiver() as receiver:
+        webhook_settings.CLONING_WEBHOOK_URL = receiver.url
+        with transaction.atomic():
+            voice = new_voice(cast, alias="db-blip")  # on commit: package_voice.delay, then forward_voice
+        deadline = time.monotonic() + 60
+        package = None
+        while time.monotonic() < deadline:
+            package = VoicePackage.objects.filter(voice=voice).first()
+            if package and package.forwarded_at:
+                break
+            time.sleep(0.2)
+    assert package and package.forwarded_at, f"not delivered in 60 s after {len(calls)} attempts"
+    assert len(calls) == 2 and len(receiver.requests) == 1 and package.forward_attempts == 2
