@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from voicemanager.emails import send_templated_email
+from voicemanager.emails import send_after_commit, send_templated_email
 from voicemanager.models import Invitation, Membership, RecordingTask, Script, Speaker, User, audit
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
@@ -30,19 +30,6 @@ class AssignmentError(Exception):
 
 
 # --- email -----------------------------------------------------------------------------------
-
-
-def send_after_commit(send, *args) -> None:
-    """Send once the rows are committed. A mail server failure is logged, not raised: the task is
-    saved and the admin can resend from the task page."""
-
-    def run():
-        try:
-            send(*args)
-        except Exception:  # noqa: BLE001 - any SMTP/network failure
-            log.exception("Email %s%r could not be sent", send.__name__, args)
-
-    transaction.on_commit(run)
 
 
 def invitation_link(invitation: Invitation) -> str:

@@ -18,8 +18,7 @@ from django.db.models import Q
 
 from tasks.audio.denoise import ENGINES
 from voicemanager import outbox
-from voicemanager.assignments import send_after_commit
-from voicemanager.emails import send_templated_email
+from voicemanager.emails import send_after_commit, send_templated_email
 from voicemanager.models import AudioFile, DenoiseJob, Membership, RecordingTask, audit
 
 ENGINE_LABELS = {

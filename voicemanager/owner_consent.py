@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from voicemanager.consent_gate import check_consent
-from voicemanager.emails import send_templated_email
+from voicemanager.emails import send_after_commit, send_templated_email
 from voicemanager.models import (
     AudioFile,
     ConsentDocument,
@@ -87,7 +87,7 @@ def name_voice_owner(organisation: Organisation, full_name: str, email: str, act
                                              full_name=full_name, email=email)
             audit.record("voice_owner.named", actor=actor, organisation=organisation, target=speaker,
                          email=email, name=full_name)
-        transaction.on_commit(lambda: send_consent_link(speaker.pk, actor_pk=getattr(actor, "pk", None)))
+        send_after_commit(send_consent_link, speaker.pk, actor_pk=getattr(actor, "pk", None))  # logged; resend exists
     return speaker
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from voicemanager.emails import send_templated_email
+from voicemanager.emails import send_after_commit, send_templated_email
 from voicemanager.models import Invitation, Membership, Organisation, User, audit
 
 
@@ -59,7 +59,7 @@ def invite_member(organisation: Organisation, email: str, role: str, invited_by)
             )
         audit.record("team.invited", actor=invited_by, organisation=organisation, target=invitation,
                      email=email, role=role)
-        transaction.on_commit(lambda: send_team_invitation(invitation.pk))
+        send_after_commit(send_team_invitation, invitation.pk)  # a mail failure is logged; the admin can resend
     return invitation
 
 

@@ -178,3 +178,16 @@ def test_members_cannot_name_voice_owners_or_resend(client, cast, named):
     assert response.status_code == 403
     assert client.post(f"/vm/voice-owners/{speaker.public_id}/resend/").status_code == 403
     assert not Speaker.objects.filter(email="x@example.com").exists()
+
+
+def test_naming_a_voice_owner_survives_a_mail_server_failure(cast, settings, caplog,
+                                                             django_capture_on_commit_callbacks):
+    from e2e.services import free_port
+    from voicemanager import owner_consent
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    with caplog.at_level("ERROR", logger="voicemanager.emails"), django_capture_on_commit_callbacks(execute=True):
+        speaker = owner_consent.name_voice_owner(cast.org_x, full_name="Dana Down", email="dana@example.com",
+                                                 actor=cast.admin_x)
+    assert speaker.pk and "could not be sent" in caplog.text

@@ -220,3 +220,16 @@ def test_member_sees_the_team_but_no_admin_controls(client, cast):
     assert "admin-x@example.com" in page
     assert "Make admin" not in page and "Remove" not in page and "Invite new users" not in page
     assert client.get("/vm/team/invite/").status_code == 403
+
+
+def test_a_mail_server_failure_keeps_the_invitation_and_says_nothing_broke(client, cast, invite, settings, caplog):
+    """The invitation is committed before the mail goes out: a dead SMTP server is logged, the admin can
+    resend, and the page does not turn into an error over rows that are saved."""
+    from e2e.services import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    with caplog.at_level("ERROR", logger="voicemanager.emails"):
+        assert invite("down@example.com", "member").status_code == 302
+    assert Invitation.objects.filter(email="down@example.com", organisation=cast.org_x).exists()
+    assert "could not be sent" in caplog.text
