@@ -28,3 +28,18 @@ def logged_in_context(browser, live_server, user):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # for wait_for_function
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     return context
+
+
+def mic_page(launch_browser, live_server, user, tmp_path, *, mic_seconds: int = 60, init_script: str | None = None):
+    """A page logged in as ``user`` in Chromium with a fake microphone playing speech; page errors are collected.
+
+    Returns (page, errors); ``page.context`` is the browser context (to go offline, route, add scripts).
+    """
+    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=mic_seconds))
+    context = logged_in_context(browser, live_server, user)
+    if init_script:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors

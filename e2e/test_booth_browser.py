@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from booth.models import Take
-from e2e.booth_fixtures import logged_in_context, long_speech_wav
+from e2e.booth_fixtures import mic_page
 from e2e.services import message_text
 from tasks.audio.decode import probe
 from tasks.audio.hashing import sha256_file
@@ -41,12 +41,8 @@ def test_contractor_records_consent_mic_check_and_whole_script(live_server, tran
                                                                launch_browser, tmp_path):
     settings.SITE_URL = live_server.url
     task = cast.task_a
-    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path))
-    context = logged_in_context(browser, live_server, cast.contractor_a)
-    page = context.new_page()
+    page, errors = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path, mic_seconds=150)
     page.on("dialog", lambda d: d.accept())
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: print("console:", m.type, m.text) if m.type == "error" else None)
 
     # Consent: the booth sends us to the documents first.

@@ -9,7 +9,7 @@ from django.test import Client
 
 from booth.models import Take
 from booth.tests.helpers import give_consent
-from e2e.booth_fixtures import logged_in_context, long_speech_wav
+from e2e.booth_fixtures import mic_page
 from tasks.audio.decode import probe
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse
@@ -40,24 +40,13 @@ window.fetch = async function (input, init) {
 """
 
 
-def page_without_worklet(live_server, launch_browser, tmp_path, user):
-    """A logged-in page in Chromium with a fake microphone and no AudioWorklet; page errors are collected."""
-    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=60))
-    context = logged_in_context(browser, live_server, user)
-    context.add_init_script(NO_WORKLET)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page, errors
-
-
 def test_booth_without_audioworklet_warns_records_webm_and_server_stores_wav(live_server, transactional_db, cast,
                                                                               launch_browser, tmp_path):
     task = cast.task_a
     client = Client()
     client.force_login(cast.contractor_a)
     give_consent(client, task)
-    page, errors = page_without_worklet(live_server, launch_browser, tmp_path, cast.contractor_a)
+    page, errors = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path, init_script=NO_WORKLET)
 
     # The warning is there when the booth opens, before anything is recorded.
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/")
@@ -117,7 +106,7 @@ def test_consent_page_without_audioworklet_warns_first_and_stores_the_statement_
 
     task = cast.task_a
     sign_all(cast.speaker_a)
-    page, errors = page_without_worklet(live_server, launch_browser, tmp_path, cast.contractor_a)
+    page, errors = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path, init_script=NO_WORKLET)
 
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/consent/")
     page.wait_for_selector("#consent[data-ready]", timeout=WAIT)

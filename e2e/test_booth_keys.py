@@ -11,7 +11,7 @@ from django.test import Client
 
 from booth.models import Take
 from booth.tests.helpers import give_consent
-from e2e.booth_fixtures import logged_in_context, long_speech_wav
+from e2e.booth_fixtures import mic_page
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000
@@ -23,10 +23,7 @@ def test_enter_and_record_right_after_a_swap_stay_on_the_page(live_server, trans
     client = Client()
     client.force_login(cast.contractor_a)
     give_consent(client, task)
-    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=60))
-    page = logged_in_context(browser, live_server, cast.contractor_a).new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, errors = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path)
 
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/")
     page.wait_for_selector("#booth[data-ready]", timeout=WAIT)

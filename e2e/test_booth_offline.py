@@ -6,7 +6,7 @@ from django.test import Client
 
 from booth.models import Take
 from booth.tests.helpers import give_consent
-from e2e.booth_fixtures import logged_in_context, long_speech_wav
+from e2e.booth_fixtures import mic_page
 from tasks.audio.hashing import sha256_file
 
 pytestmark = pytest.mark.e2e
@@ -31,9 +31,8 @@ def test_takes_survive_a_cut_network_and_a_reload_and_are_stored_exactly_once(li
     client = Client()
     client.force_login(cast.contractor_a)
     give_consent(client, task)
-    browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=60))
-    context = logged_in_context(browser, live_server, cast.contractor_a)
-    page = context.new_page()
+    page, _ = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path)
+    context = page.context
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/")
     page.wait_for_selector("#booth[data-ready]", timeout=WAIT)
     takes_url = "**/sections/*/takes/"

@@ -1,13 +1,12 @@
 """Semi-concierge consent: the admin names a voice owner, who signs and records through an emailed link."""
 import hashlib
-import re
 import time
 
 import pytest
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from e2e.services import message_text, speech_wav
+from e2e.services import speech_wav
 from voicemanager import owner_consent
 from voicemanager.consent_gate import check_consent
 from voicemanager.models import AudioFile, AuditEvent, ConsentRecording, ConsentSignature, Speaker
@@ -17,20 +16,6 @@ from voicemanager.models import AudioFile, AuditEvent, ConsentRecording, Consent
 def statement_wav(tmp_path_factory):
     path = tmp_path_factory.mktemp("consent") / "statement.wav"
     return speech_wav(path, "I am aware that recordings of my voice will be used to create a synthetic voice.")
-
-
-@pytest.fixture
-def named(client, cast, mail, django_capture_on_commit_callbacks):
-    """Admin X names a voice owner; returns (speaker, consent path from the email)."""
-    client.force_login(cast.admin_x)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/vm/voice-owners/", {"organisation": cast.org_x.public_id,
-                                                     "full_name": "Vera Owner", "email": "Vera@Example.com"})
-    assert response.status_code == 302
-    speaker = Speaker.objects.get(email="vera@example.com")
-    link = re.search(r"https?://\S+/consent/\S+/", message_text(mail.wait_for("vera@example.com")[0])).group(0)
-    client.logout()
-    return speaker, "/" + link.split("/", 3)[3]
 
 
 def sign(client, path, **extra):

@@ -1,34 +1,15 @@
 """Owner-consent links carry a nonce: a resend supersedes every earlier link (410), the newest one works."""
-import re
 import time
 
-import pytest
 from django.core import signing
 
-from e2e.services import message_text
 from voicemanager import owner_consent
 from voicemanager.models import AuditEvent, ConsentSignature, Speaker
-
-
-def link_in(message) -> str:
-    url = re.search(r"https?://\S+/consent/\S+/", message_text(message)).group(0)
-    return "/" + url.split("/", 3)[3]
+from voicemanager.tests.conftest import consent_link_in
 
 
 def sign(client, path):
     return client.post(path, {"typed_name": "Vera Owner", "native_languages": ["en"], "agree": "on"})
-
-
-@pytest.fixture
-def first_link(client, cast, mail, django_capture_on_commit_callbacks):
-    """Admin X names a voice owner; returns (speaker, path of the emailed link)."""
-    client.force_login(cast.admin_x)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/vm/voice-owners/", {"organisation": cast.org_x.public_id,
-                                                     "full_name": "Vera Owner", "email": "vera@example.com"})
-    assert response.status_code == 302
-    client.logout()
-    return Speaker.objects.get(email="vera@example.com"), link_in(mail.wait_for("vera@example.com")[0])
 
 
 def resend(client, cast, mail, speaker) -> str:
@@ -39,13 +20,13 @@ def resend(client, cast, mail, speaker) -> str:
     while time.monotonic() < deadline:
         messages = mail.wait_for("vera@example.com")
         if len(messages) >= 2:
-            return link_in(messages[-1])
+            return consent_link_in(messages[-1])
         time.sleep(0.1)
     raise AssertionError("the resent link never arrived")
 
 
-def test_resend_kills_the_old_link_and_the_new_one_works(client, cast, mail, first_link):
-    speaker, old = first_link
+def test_resend_kills_the_old_link_and_the_new_one_works(client, cast, mail, named):
+    speaker, old = named
     assert client.get(old).status_code == 200
     new = resend(client, cast, mail, speaker)
     assert new != old
@@ -61,9 +42,9 @@ def test_resend_kills_the_old_link_and_the_new_one_works(client, cast, mail, fir
     assert AuditEvent.objects.filter(action="voice_owner.consent_link_sent", target_id=speaker.public_id).count() == 2
 
 
-def test_naming_the_same_owner_again_also_supersedes_the_link(client, cast, mail, first_link,
+def test_naming_the_same_owner_again_also_supersedes_the_link(client, cast, mail, named,
                                                               django_capture_on_commit_callbacks):
-    speaker, old = first_link
+    speaker, old = named
     client.force_login(cast.admin_x)
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/vm/voice-owners/", {"organisation": cast.org_x.public_id, "full_name": "Vera Owner",
@@ -73,8 +54,8 @@ def test_naming_the_same_owner_again_also_supersedes_the_link(client, cast, mail
     assert client.get(old).status_code == 410
 
 
-def test_a_signed_token_with_a_wrong_or_missing_nonce_is_refused(client, first_link):
-    speaker, path = first_link
+def test_a_signed_token_with_a_wrong_or_missing_nonce_is_refused(client, named):
+    speaker, path = named
     speaker.refresh_from_db()
     assert speaker.consent_link_nonce and speaker.consent_link_nonce in signing.loads(
         path.split("/")[2], salt=owner_consent.TOKEN_SALT)["n"]
@@ -86,8 +67,8 @@ def test_a_signed_token_with_a_wrong_or_missing_nonce_is_refused(client, first_l
     assert not ConsentSignature.objects.filter(speaker=speaker).exists()
 
 
-def test_a_current_link_past_its_age_is_still_refused_as_expired(client, first_link, settings):
-    speaker, _ = first_link
+def test_a_current_link_past_its_age_is_still_refused_as_expired(client, named, settings):
+    speaker, _ = named
     speaker.refresh_from_db()
 
     class EightDaysAgo(signing.TimestampSigner):
@@ -102,8 +83,8 @@ def test_a_current_link_past_its_age_is_still_refused_as_expired(client, first_l
     assert response.status_code == 410 and b"expired" in response.content
 
 
-def test_other_org_admin_cannot_resend_and_rotate(client, cast, first_link):
-    speaker, path = first_link
+def test_other_org_admin_cannot_resend_and_rotate(client, cast, named):
+    speaker, path = named
     client.force_login(cast.admin_y)
     assert client.post(f"/vm/voice-owners/{speaker.public_id}/resend/").status_code == 404
     client.logout()
