@@ -23,10 +23,11 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
 
 from tasks.audio import decode, denoise, hashing, qc
+from voicemanager.committed import reconnect_if_broken
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,13 @@ def _may_reclaim(task: Task) -> bool:
 
 
 def _reset(update) -> None:
-    """Run a state reset after a failure; if that failure also killed the connection, retry on a new one."""
-    try:
+    """Run a state reset after a failure, on a new connection if that failure killed the old one.
+
+    Best effort: if the database is still gone, the retry reclaims the row anyway (``_may_reclaim``).
+    """
+    reconnect_if_broken()
+    with contextlib.suppress(DatabaseError):
         update()
-    except OperationalError:
-        connection.close()
-        with contextlib.suppress(OperationalError):
-            update()
 
 
 @contextlib.contextmanager

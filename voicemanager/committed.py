@@ -15,12 +15,17 @@ from django.db import DatabaseError, connection
 log = logging.getLogger(__name__)
 
 
+def reconnect_if_broken() -> None:
+    """After a database error: drop the connection if it is dead, so the next query opens a new one."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
 def row_committed(model, pk) -> bool | None:
     """True or False once the database answers; None when it cannot (then keep the object)."""
     if pk is None:
         return False
-    if not connection.in_atomic_block:
-        connection.close_if_unusable_or_obsolete()  # a connection killed mid-request is replaced
+    reconnect_if_broken()
     try:
         return model.objects.filter(pk=pk).exists()
     except DatabaseError:
