@@ -23,14 +23,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from booth.models import Take
 from tasks.audio.decode import AudioInfo, AudioRejected, to_wav, validate
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse, room_tone_report
-from voicemanager.committed import row_committed
+from voicemanager.committed import stored_after_failure
 from voicemanager.models import AudioFile, ConsentRecording, RecordingTask, Section
 
 log = logging.getLogger(__name__)
@@ -165,11 +165,8 @@ def store_recording(task: RecordingTask, section: Section | None, received: Rece
                 raise
             return previous, False
         except BaseException as exc:
-            committed = row_committed(Take, take.pk)
-            if committed is False:
-                take.file.storage.delete(take.file.name)
-            elif committed and isinstance(exc, DatabaseError):
-                return take, True  # only the COMMIT's answer was lost: the take is stored
+            if stored_after_failure(exc, Take, take.pk, take.file):
+                return take, True
             raise
         return take, True
     finally:

@@ -31,3 +31,15 @@ def row_committed(model, pk) -> bool | None:
     except DatabaseError:
         log.warning("could not tell whether %s %s was committed; its stored object is kept", model.__name__, pk)
         return None
+
+
+def stored_after_failure(exc: BaseException, model, pk, fieldfile) -> bool:
+    """The row's transaction raised: remove the stored object unless the row committed after all.
+
+    True when the write did succeed and only the COMMIT's answer was lost (a database error after
+    a committed row): the caller returns its object instead of raising. Otherwise it re-raises.
+    """
+    committed = row_committed(model, pk)
+    if committed is False:
+        fieldfile.storage.delete(fieldfile.name)
+    return bool(committed) and isinstance(exc, DatabaseError)

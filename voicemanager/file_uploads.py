@@ -14,12 +14,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DatabaseError, transaction
+from django.db import transaction
 
 from tasks.audio.decode import AudioRejected, validate
 from tasks.audio.hashing import sha256_file
 from voicemanager import outbox
-from voicemanager.committed import row_committed
+from voicemanager.committed import stored_after_failure
 from voicemanager.models import AudioFile, audit
 
 ACCEPTED_FORMATS = {"wav": "wav", "mp3": "mp3"}
@@ -95,11 +95,8 @@ def store_uploaded_file(org, user, path: str, name: str, local_path: str | os.Pa
             # In the outbox, in this transaction: the analysis survives a Redis outage (voicemanager/outbox.py).
             outbox.enqueue("tasks.files.process_new_file", audio.pk)
     except BaseException as exc:
-        committed = row_committed(AudioFile, audio.pk)
-        if committed is False:
-            audio.file.storage.delete(audio.file.name)
-        elif committed and isinstance(exc, DatabaseError):
-            return audio  # only the COMMIT's answer was lost: the file is stored (flush_outbox sends its job)
+        if stored_after_failure(exc, AudioFile, audio.pk, audio.file):
+            return audio  # flush_outbox sends its job
         raise
     return audio
 

