@@ -122,6 +122,8 @@ TAKE_MAX_BYTES = env.int("TAKE_MAX_BYTES", default=64 * 1024 * 1024)
 TAKE_MIN_SECONDS = env.float("TAKE_MIN_SECONDS", default=0.5)
 TAKE_MAX_SECONDS = env.float("TAKE_MAX_SECONDS", default=60.0)
 TAKE_MIN_SAMPLE_RATE = env.int("TAKE_MIN_SAMPLE_RATE", default=24000)
+# Speaker-verification model (ONNX GE2E encoder, tasks/audio/speaker.py); the default is the committed conversion
+SPEAKER_MODEL = Path(env("SPEAKER_MODEL", default=str(BASE_DIR / "tasks" / "audio" / "models" / "speaker_encoder.onnx")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -51,7 +51,7 @@ class Thresholds:
     """Cosine similarity bounds, from bench/speaker/calibrate.py on ../shared/speech/speakers."""
 
     same: float = 0.80
-    different: float = 0.70
+    different: float = 0.73
 
 
 THRESHOLDS = Thresholds()
@@ -238,7 +238,10 @@ def verdict(score: float, thresholds: Thresholds = THRESHOLDS) -> str:
 def _side(x, model_path) -> tuple[np.ndarray, float | None]:
     if isinstance(x, (str, os.PathLike)):
         return embed_details(x, model_path)
-    if isinstance(x, dict):  # a stored {"embedding": [...], "speech_s": ...}
+    if isinstance(x, dict):  # a stored {"embedding": [...], "speech_s": ..., "model": ...}
+        if x.get("model") not in (None, model_id(model_path)):
+            raise SpeakerError("stale_reference", "The stored voice reference was made by another speaker model: "
+                                                  "it has to be computed again from its recording.")
         return np.asarray(x["embedding"], dtype=np.float32), x.get("speech_s")
     return np.asarray(x, dtype=np.float32), None
 
