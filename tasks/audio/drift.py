@@ -11,7 +11,7 @@ Measures (all cheap: ~10-20 ms for a 10 s take, bench/speaker/run.py):
 - ``loudness_lufs``: integrated loudness, ITU-R BS.1770-4 (pyloudnorm) at the file's rate.
 - ``f0_median_hz``, ``f0_p10_hz``, ``f0_p90_hz``, ``f0_range_st`` (p10 to p90, semitones):
   YIN (de Cheveigné and Kawahara 2002) on 8 kHz audio, 25 ms integration window every
-  10 ms, 60-500 Hz, the first dip of the cumulative-mean-normalised difference below 0.15,
+  10 ms, 60-500 Hz, the first dip of the cumulative-mean-normalised difference below 0.2,
   parabolic interpolation; written here in numpy with FFT correlation (~5 ms per 10 s).
   Why not a library: pyworld and pysptk publish only source here (a C++ build on every
   install), praat-parselmouth is GPL-3.0, librosa.pyin costs about a second per 10 s take
@@ -38,7 +38,7 @@ F0_RATE = 8000  # pitch: enough for 60-500 Hz, a quarter of the work of 16 kHz
 YIN_WINDOW = 200  # 25 ms integration window
 YIN_HOP = 80  # 10 ms
 F0_MIN, F0_MAX = 60.0, 500.0
-YIN_THRESHOLD = 0.15
+YIN_THRESHOLD = 0.2
 MIN_VOICED_FRAMES = 20  # 0.2 s of voiced speech before pitch figures are given
 SPEECH_GATE_DB = 35.0  # frames within this many dB of the loudest 10 ms count as speech
 BREAK_EVERY_S = 30 * 60
