@@ -343,3 +343,14 @@ def break_due(takes: Iterable[tuple[float, float]], now: float) -> dict:
     return {"due": due, "recording_s": round(recording, 1),
             "message": f"You have been recording for {minutes} minutes: take a short break, drink some water."
             if due else ""}
+
+
+def session(takes: Sequence[dict], bands: dict) -> dict:
+    """Every measure of a session's takes (in recording order) against the bands, for the quality report.
+
+    Returns ``{"series": {measure: [{"value", "position"}]}, "outliers": {measure: count}}``.
+    """
+    series = {name: [{"value": t.get(name), "position": position(t.get(name), bands.get(name))} for t in takes]
+              for name in MEASURES}
+    outliers = {name: sum(1 for p in pts if p["position"] in ("low", "high")) for name, pts in series.items()}
+    return {"series": series, "outliers": outliers}

@@ -131,3 +131,11 @@ def test_break_every_thirty_minutes_of_recording():
     after_pause = later + [(start + 60 * 37, 20)]
     assert not drift.break_due(after_pause, now=start + 60 * 38)["due"]
     assert not drift.break_due([], now=start)["due"]
+
+
+def test_session_marks_the_outliers_in_recording_order():
+    takes = [OK, OK | {"loudness_lufs": -30}, OK | {"f0_median_hz": None}]
+    result = drift.session(takes, BANDS)
+    assert [p["position"] for p in result["series"]["loudness_lufs"]] == ["ok", "low", "ok"]
+    assert result["series"]["f0_median_hz"][2] == {"value": None, "position": None}
+    assert result["outliers"]["loudness_lufs"] == 1 and result["outliers"]["f0_median_hz"] == 0
