@@ -30,6 +30,7 @@ from booth.models import Take
 from tasks.audio.decode import AudioInfo, AudioRejected, to_wav, validate
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse, room_tone_report
+from voicemanager import voice_checks
 from voicemanager.committed import stored_after_failure
 from voicemanager.models import AudioFile, ConsentRecording, RecordingTask, Section
 
@@ -203,9 +204,11 @@ def _after_store(task: RecordingTask, take: Take, user) -> None:
 
             ConsentRecording.objects.update_or_create(
                 task=task, defaults={"speaker": task.speaker, "organisation": task.organisation, "audio": audio,
-                                     "statement": statement_for(task), "created_at": now})
+                                     "statement": statement_for(task), "created_at": now, "voice_reference": {}})
         else:
             updates.update(room_tone=audio, room_tone_report=take.qc)
+    else:
+        voice_checks.queue_for_take(take)  # compared with the consent recording by a worker
     RecordingTask.objects.filter(pk=task.pk).update(**updates)
 
 

@@ -31,7 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tasks.audio.decode import AudioRejected, iter_blocks
-from voicemanager import credits, engines
+from voicemanager import credits, engines, voice_checks
 from voicemanager.cloning import file_facts
 from voicemanager.consent_gate import check_consent, consent_evidence
 from voicemanager.models import AudioFile, Voice, VoicePackage, audit
@@ -212,6 +212,12 @@ def package_voice(self, voice_pk: int) -> None:
         if reasons:
             fail_voice(voice.pk, "Consent is missing: " + " ".join(reasons))
             return
+        if voice.speaker_mismatch_overridden_by_id is None:
+            files = list(AudioFile.objects.filter(organisation=voice.organisation, public_id__in=voice.files_used))
+            mismatches = voice_checks.speaker_mismatches(files, run_waiting=True)
+            if mismatches:
+                fail_voice(voice.pk, voice_checks.mismatch_message(mismatches))
+                return
         try:
             zip_path, manifest, tmp = build_package(voice)
         except (PackagingError, AudioRejected) as exc:

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from voicemanager import credits, engines, native_language, outbox
+from voicemanager import credits, engines, native_language, outbox, voice_checks
 from voicemanager.consent_gate import check_consent
 from voicemanager.emails import send_templated_email
 from voicemanager.languages import LANGUAGE_NAMES
@@ -145,6 +145,7 @@ def preflight(org, files: list[AudioFile], *, voice_type: str, engine: str = eng
         "joined": [m for m in ev.members if m.joined],
         "qc_warnings": qc_warnings(files),
         "consent_reasons": consent,
+        "speaker_mismatches": voice_checks.speaker_mismatches(files),
         "expected_earliest": earliest,
         "expected_latest": latest,
         "ok": ev.ok and not consent,
@@ -173,10 +174,12 @@ def _check_common(org, alias: str, engine: str, voice_type: str, language: str, 
 def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str = engines.DEFAULT_ENGINE,
                   voice_type: str = "instant", language: str | None = None, metadata: dict | None = None,
                   task=None, speaker_id: str | None = None, accept_language_warning: bool = False,
-                  actor_label: str = "") -> Voice:
+                  override_speaker_mismatch: bool = False, actor_label: str = "") -> Voice:
     """Create a voice request and queue its packaging; raise ``CloningError`` and change nothing if refused.
 
-    ``actor_label`` names a non-user actor (an API key) in the audit log.
+    ``actor_label`` names a non-user actor (an API key) in the audit log. Files whose voice
+    was judged "different" from the consent recording refuse the set (422 ``speaker_mismatch``)
+    unless an admin of the organisation overrides it (``override_speaker_mismatch``, audited).
     """
     metadata = dict(metadata or {})
     language = language or (task.script.language if task is not None else "en")
@@ -193,6 +196,9 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
     reasons = check_consent(speaker, task=task, organisation=org)
     if reasons:
         raise CloningError(422, "consent_missing", "Consent is missing: " + " ".join(reasons), reasons=reasons)
+    mismatches = voice_checks.speaker_mismatches(files)
+    if mismatches and not (override_speaker_mismatch and org.is_admin(user)):
+        raise CloningError(422, "speaker_mismatch", voice_checks.mismatch_message(mismatches), files=mismatches)
     warning = native_language.language_warning(speaker, language)
     if warning and not accept_language_warning:
         raise CloningError(409, "language_warning", warning, warning=warning)
@@ -205,7 +211,12 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
                 metadata=metadata, files_used=ev.used, discarded_files=ev.discarded, task=task, speaker=speaker,
                 expected_ready_at=latest, provider=settings.CLONING_PROVIDER,
                 created_by=user if getattr(user, "is_authenticated", False) else None,
+                speaker_mismatch_overridden_by=user if mismatches else None,
             )
+            if mismatches:
+                audit.record("voice.speaker_mismatch_overridden", actor=user, organisation=org, target=voice,
+                             files=[m["fileId"] for m in mismatches],
+                             similarities=[m["similarity"] for m in mismatches])
             audit.record("voice.requested", actor=user, organisation=org, target=voice, alias=alias,
                          type=voice_type, files=ev.used, discarded=[d["fileId"] for d in ev.discarded],
                          actor_label=actor_label)

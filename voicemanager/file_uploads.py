@@ -18,7 +18,7 @@ from django.db import transaction
 
 from tasks.audio.decode import AudioRejected, validate
 from tasks.audio.hashing import sha256_file
-from voicemanager import outbox
+from voicemanager import outbox, voice_checks
 from voicemanager.committed import stored_after_failure
 from voicemanager.models import AudioFile, audit
 
@@ -94,6 +94,7 @@ def store_uploaded_file(org, user, path: str, name: str, local_path: str | os.Pa
                          storage_locations=[audio.file.name], sha256=digest, size=audio.size)
             # In the outbox, in this transaction: the analysis survives a Redis outage (voicemanager/outbox.py).
             outbox.enqueue("tasks.files.process_new_file", audio.pk)
+            voice_checks.queue_for_file(audio)  # a named speaker's file: compared with their consent recording
     except BaseException as exc:
         if stored_after_failure(exc, AudioFile, audio.pk, audio.file):
             return audio  # flush_outbox sends its job

@@ -12,6 +12,7 @@ from voicemanager.models.recording import RecordingTask
 from voicemanager.models.scripts import Script, Section
 from voicemanager.models.speakers import Speaker
 from voicemanager.models.uploads import ResumableUpload
+from voicemanager.models.voice_checks import VoiceCheck
 from voicemanager.models.voices import CreditEntry, Voice, VoicePackage
 
 __all__ = [
@@ -19,5 +20,5 @@ __all__ = [
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
     "CreditEntry", "CreditQuote", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
     "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "User", "Voice",
-    "VoicePackage",
+    "VoiceCheck", "VoicePackage",
 ]

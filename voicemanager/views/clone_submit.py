@@ -82,6 +82,7 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
             error = exc.message
     language_warning = native_language.language_warning(speaker, values["language"])
     warning_ticked = bool((request.POST if request.method == "POST" else {}).get("accept_language_warning"))
+    override_ticked = bool((request.POST if request.method == "POST" else {}).get("override_speaker_mismatch"))
     pre = cloning.preflight(org, chosen, voice_type="professional", language=values["language"], task=task,
                             speaker=speaker)
     if request.method == "POST" and request.POST.get("action") == "submit":
@@ -92,7 +93,8 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
             voice = cloning.request_voice(org, request.user, files=chosen, alias=values["alias"],
                                           voice_type="professional", language=values["language"],
                                           metadata=metadata, task=task, speaker_id=speaker_id or None,
-                                          accept_language_warning=warning_ticked)
+                                          accept_language_warning=warning_ticked,
+                                          override_speaker_mismatch=override_ticked)
         except cloning.CloningError as exc:
             error = exc.message
         else:
@@ -107,6 +109,7 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
                "languages": LANGUAGE_CHOICES, "genders": GENDERS, "ages": AGES,
                "language_name": LANGUAGE_NAMES.get(values["language"], values["language"]),
                "language_warning": language_warning, "warning_ticked": warning_ticked, "speaker": speaker,
+               "override_ticked": override_ticked,
                "speaker_id": speaker_id,
                "voice_owners": Speaker.objects.filter(kind=Speaker.Kind.VOICE_OWNER, organisation=org)
                .order_by("full_name")}
