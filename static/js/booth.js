@@ -291,10 +291,54 @@ function initBooth(root) {
       const level = response.qc?.summary || "warn";
       setBadge(els.latestState, level === "ok" ? "Saved · good" : level === "fail" ? "Saved · retake advised" : "Saved · see notes", level);
       renderVerdicts(els.latestQc, response.qc, { all: false });
+      showBreak(response.break);
+      if (response.voice_url) watchVoice(response.voice_url, take.clientId);
     }
     renderPending();
     if (take.sectionId === Number(panel()?.dataset.sectionId) && !rec.isRecording) refreshPanel();
   });
+  // Whose voice and drift: a worker compares the take with the consent recording; poll until it has.
+  const voiceBox = $("latest-voice");
+  const breakNote = $("break-note");
+  function showBreak(b) {
+    if (!breakNote || !b) return;
+    breakNote.hidden = !b.due;
+    breakNote.textContent = b.due ? b.message : "";
+  }
+  function renderVoice(v) {
+    const items = [];
+    if (v.state === "done" && v.verdict === "different") items.push(["message-error speaker-different", v.message]);
+    else if (v.state === "done" && v.verdict === "unsure") items.push(["message-warning speaker-unsure", v.message]);
+    for (const w of v.warnings || []) items.push([`message-warning drift drift-${w.code}`, w.message]);
+    voiceBox.replaceChildren(...items.map(([cls, text]) => {
+      const p = document.createElement("p");
+      p.className = `message ${cls}`;
+      p.textContent = text;
+      return p;
+    }));
+    voiceBox.dataset.state = v.state;
+    if (v.verdict) voiceBox.dataset.verdict = v.verdict;
+  }
+  async function watchVoice(url, clientId) {
+    if (!voiceBox) return;
+    voiceBox.replaceChildren();
+    delete voiceBox.dataset.verdict;
+    voiceBox.dataset.state = "pending";
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => setTimeout(r, i < 5 ? 1000 : 3000));
+      if (latest?.clientId !== clientId) return;  // a newer take is on screen
+      try {
+        const resp = await fetch(url, { headers: { Accept: "application/json" } });
+        if (!resp.ok) return;
+        const v = await resp.json();
+        showBreak(v.break);
+        if (v.state === "pending" || v.state === "running") continue;
+        renderVoice(v);
+        return;
+      } catch { /* offline for a moment: try again */ }
+    }
+  }
+
   addEventListener("takestore:rejected", (e) => {
     const { take, error } = e.detail;
     if (take.taskId !== taskId) return;

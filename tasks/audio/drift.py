@@ -249,7 +249,11 @@ def reference_bands(takes: Iterable[dict]) -> dict:
         low = _from_scale(-half, centre, rule.scale)
         high = _from_scale(half, centre, rule.scale)
         if name == "embedding_distance":
-            low, high = None, float(np.max(vals)) + half
+            # only an upper bound: the farthest reference plus the floor, never past the speaker check's
+            # own "different" line (the spread of a few distances, one of them often ~0, says little)
+            from .speaker import THRESHOLDS
+
+            low, high = None, min(float(np.max(vals)) + rule.floor, 1 - THRESHOLDS.different)
         bands[name] = {"low": None if low is None else round(low, 3), "median": round(centre, 3),
                        "high": round(high, 3), "n": int(len(vals))}
     return bands

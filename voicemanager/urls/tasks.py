@@ -1,7 +1,7 @@
 """URL patterns: tasks."""
 from django.urls import path
 
-from voicemanager.views import tasks
+from voicemanager.views import quality, tasks
 
 urlpatterns = [
     path("tasks/", tasks.task_list, name="task_list"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("tasks/invite/path", tasks.task_invite_path, name="task_invite_path"),
     path("tasks/<str:task_id>/", tasks.task_detail, name="task_detail"),
     path("tasks/<str:task_id>/takes/<str:take_id>/audio", tasks.take_audio, name="task_take_audio"),
+    path("tasks/<str:task_id>/quality/", quality.task_quality, name="task_quality"),
+    path("tasks/<str:task_id>/quality/reference/<int:check_id>", quality.task_reference, name="task_quality_reference"),
     path("tasks/<str:task_id>/resend", tasks.task_resend, name="task_resend"),
     path("tasks/<str:task_id>/revoke", tasks.task_revoke, name="task_revoke"),
     path("tasks/<str:task_id>/cancel", tasks.task_cancel, name="task_cancel"),

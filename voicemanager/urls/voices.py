@@ -1,10 +1,11 @@
 """URL patterns: private voices and submitting a finished task for cloning."""
 from django.urls import path
 
-from voicemanager.views import clone_submit, voices
+from voicemanager.views import clone_submit, quality, voices
 
 urlpatterns = [
     path("voices/", voices.voice_list, name="voices"),
     path("voices/<str:voice_id>/", voices.voice_detail, name="voice_detail"),
+    path("voices/<str:voice_id>/quality/", quality.voice_quality, name="voice_quality"),
     path("tasks/<str:task_id>/clone/", clone_submit.clone_task, name="clone_task"),
 ]
