@@ -56,6 +56,8 @@ def test_booth_verdict_and_record_are_in_view_after_a_take(live_server, transact
     page.click("#rec-btn")
     page.wait_for_selector(".recording", timeout=WAIT)
     page.wait_for_timeout(2500)
+    shoot(page, f"booth-recording-{viewport['width']}")
+    assert in_viewport(page, "#rec-btn")["inside"] and in_viewport(page, "#section-text")["inside"]  # Stop, and the text
     page.click("#rec-btn")
     page.wait_for_function("document.querySelector('#latest-state').textContent.startsWith('Saved')", timeout=WAIT)
     page.wait_for_selector("#takes .take", timeout=WAIT)
@@ -123,7 +125,9 @@ def test_tasks_tab_and_task_page_work_on_a_phone(live_server, transactional_db, 
     assert filters.count() == 5
     for i in range(5):  # a visible name above each box, and the box inside the screen
         label = filters.nth(i)
-        assert label.inner_text().strip() and label.is_visible()
+        text = label.evaluate("(el) => el.firstChild.textContent.trim()")
+        name_box = label.bounding_box()
+        assert text and name_box and name_box["height"] > 30, (text, name_box)  # not a 1-px screen-reader-only label
         box = label.locator("select, input").bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     rows = page.locator("#tasks-table tbody tr[data-task]")
