@@ -6,11 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.test import Client
 
-from booth.tests.helpers import give_consent
 from e2e.axe import assert_no_serious_violations
-from e2e.booth_fixtures import logged_in_context, mic_page
+from e2e.booth_fixtures import consented_mic_page, logged_in_context
 from voicemanager.models import AudioFile
 
 pytestmark = pytest.mark.e2e
@@ -43,11 +41,7 @@ def no_page_overflow(page) -> bool:
 def test_booth_verdict_and_record_are_in_view_after_a_take(live_server, transactional_db, cast, launch_browser,
                                                            tmp_path, viewport):
     task = cast.task_a
-    client = Client()
-    client.force_login(cast.contractor_a)
-    give_consent(client, task)
-    page, errors = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path)
-    page.set_viewport_size(viewport)
+    page, errors = consented_mic_page(launch_browser, live_server, cast.contractor_a, task, tmp_path, viewport=viewport)
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/?s=2")
     page.wait_for_selector("#booth[data-ready]", timeout=WAIT)
     assert in_viewport(page, "#rec-btn")["inside"], in_viewport(page, "#rec-btn")
@@ -89,8 +83,7 @@ def finished_task(cast):
 
 
 def admin_page(launch_browser, live_server, cast, viewport):
-    page = logged_in_context(launch_browser(), live_server, cast.admin_x).new_page()
-    page.set_viewport_size(viewport)
+    page = logged_in_context(launch_browser(), live_server, cast.admin_x, viewport).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page, errors
