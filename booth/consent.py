@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from voicemanager.models import ConsentDocument, ConsentRecording, ConsentSignature, RecordingTask, Speaker, audit
+from voicemanager.core import audit
+from voicemanager.models import ConsentDocument, ConsentRecording, ConsentSignature, RecordingTask, Speaker
 
 STATEMENT = ("I, {name}, am aware that recordings of my voice will be used by {organisation} "
              "to create a synthetic version of my voice.")

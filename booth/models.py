@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from voicemanager.ids import take_id
+from voicemanager.core.ids import take_id
 
 
 def take_upload_to(instance: Take, filename: str) -> str:

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from booth.models import Take
-from voicemanager import outbox
-from voicemanager.emails import send_templated_email
-from voicemanager.models import AudioFile, Membership, RecordingTask, Section, audit
+from voicemanager.core import audit, outbox
+from voicemanager.core.emails import send_templated_email
+from voicemanager.models import AudioFile, Membership, RecordingTask, Section
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from voicemanager.api import api
-from voicemanager.health import healthz
-from voicemanager.views import home
+from voicemanager.core.health import healthz
+from voicemanager.core.views import home
 
 urlpatterns = [
     path("", home.home, name="home"),

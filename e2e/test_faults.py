@@ -200,7 +200,7 @@ def test_uploads_during_a_redis_outage_are_accepted_and_processed_when_redis_is_
 
     stack.redis.start()  # same port, same append-only file
     time.sleep(1)
-    send_as_beat(stack.redis.url, "voicemanager.outbox.flush_outbox")
+    send_as_beat(stack.redis.url, "voicemanager.core.outbox.flush_outbox")
     wait_until(lambda: analysed(during), timeout=120, message=f"jobs after the outage\n{stack.worker.log()}")
     # the worker marks a message done just after its job commits (task_postrun): a moment later
     wait_until(lambda: not OutboxMessage.objects.filter(done_at=None).exists(), timeout=30,
@@ -268,7 +268,7 @@ def test_killed_database_connections_fail_requests_cleanly_and_jobs_recover(cast
     # After the storm the server answers again, and every accepted file's job finishes (retried or re-sent).
     status, body = api_upload(base, key, tone_wav(freq=300), "after-storm.wav")
     assert status == 201, body
-    send_as_beat(stack.redis.url, "voicemanager.outbox.flush_outbox")
+    send_as_beat(stack.redis.url, "voicemanager.core.outbox.flush_outbox")
     wait_until(lambda: analysed(ok_ids + [body["fileId"]]), timeout=150,
                message=f"jobs after the storm\n{stack.worker.log()}")
     assert stack.worker.process.poll() is None, "the worker survived"

@@ -34,7 +34,8 @@ from tasks.audio.decode import AudioRejected, iter_blocks
 from voicemanager import credits, engines
 from voicemanager.cloning import file_facts
 from voicemanager.consent_gate import check_consent, consent_evidence
-from voicemanager.models import AudioFile, Voice, VoicePackage, audit
+from voicemanager.core import audit
+from voicemanager.models import AudioFile, Voice, VoicePackage
 from voicemanager.providers import PermanentForwardError, TransientForwardError, get_provider
 
 log = logging.getLogger(__name__)

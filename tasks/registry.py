@@ -9,4 +9,3 @@ from tasks import (  # noqa: F401
     health,
     reminders,  # noqa: F401
 )
-from voicemanager import outbox  # noqa: F401  (flush_outbox; marks outbox messages done)

@@ -24,7 +24,7 @@ def _progress(task) -> dict:
 def remind_contractors(hours: int = 48) -> int:
     """Email contractors whose task is due within ``hours``; returns how many were sent."""
     from voicemanager.assignments import invitation_link
-    from voicemanager.emails import send_templated_email
+    from voicemanager.core.emails import send_templated_email
     from voicemanager.models import RecordingTask
 
     sent = 0
@@ -49,7 +49,7 @@ def remind_contractors(hours: int = 48) -> int:
 def notify_overdue() -> int:
     """Email the organisation's admins about each overdue task, once."""
     from voicemanager.assignments import organisation_admin_emails
-    from voicemanager.emails import send_templated_email
+    from voicemanager.core.emails import send_templated_email
     from voicemanager.models import RecordingTask
 
     sent = 0

@@ -15,8 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from voicemanager.emails import send_after_commit, send_templated_email
-from voicemanager.models import Invitation, Membership, RecordingTask, Script, Speaker, User, audit
+from voicemanager.core import audit
+from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.models import Invitation, Membership, RecordingTask, Script, Speaker, User
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
 MAX_PATH = 300

@@ -18,8 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from voicemanager import outbox
-from voicemanager.models import CreditEntry, CreditQuote, Membership, Organisation, Voice, audit
+from voicemanager.core import audit, outbox
+from voicemanager.models import CreditEntry, CreditQuote, Membership, Organisation, Voice
 
 
 class InsufficientCredits(Exception):

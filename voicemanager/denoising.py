@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from tasks.audio.denoise import ENGINES
-from voicemanager import outbox
-from voicemanager.emails import send_after_commit, send_templated_email
-from voicemanager.models import AudioFile, DenoiseJob, Membership, RecordingTask, audit
+from voicemanager.core import audit, outbox
+from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.models import AudioFile, DenoiseJob, Membership, RecordingTask
 
 ENGINE_LABELS = {
     "spectral": "Spectral gating (uses the room tone)",

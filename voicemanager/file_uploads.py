@@ -18,9 +18,9 @@ from django.db import transaction
 
 from tasks.audio.decode import AudioRejected, validate
 from tasks.audio.hashing import sha256_file
-from voicemanager import outbox
 from voicemanager.committed import stored_after_failure
-from voicemanager.models import AudioFile, audit
+from voicemanager.core import audit, outbox
+from voicemanager.models import AudioFile
 
 ACCEPTED_FORMATS = {"wav": "wav", "mp3": "mp3"}
 MAX_NAME_BYTES = 255
@@ -92,7 +92,7 @@ def store_uploaded_file(org, user, path: str, name: str, local_path: str | os.Pa
             audio.save()
             audit.record("file.uploaded", actor=user, organisation=org, target=audio,
                          storage_locations=[audio.file.name], sha256=digest, size=audio.size)
-            # In the outbox, in this transaction: the analysis survives a Redis outage (voicemanager/outbox.py).
+            # In the outbox, in this transaction: the analysis survives a Redis outage (voicemanager/core/outbox.py).
             outbox.enqueue("tasks.files.process_new_file", audio.pk)
     except BaseException as exc:
         if stored_after_failure(exc, AudioFile, audio.pk, audio.file):

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from voicemanager.assignments import contractor_speaker
-from voicemanager.models import Invitation, InvitationError, RecordingTask, User, audit
+from voicemanager.core import audit
+from voicemanager.models import Invitation, InvitationError, RecordingTask, User
 
 
 def _claim_tasks(invitation: Invitation, speaker) -> int:

@@ -10,8 +10,8 @@ invited but not signed up) there is nothing to compare, so no warning is shown.
 """
 from __future__ import annotations
 
-from voicemanager.languages import LANGUAGE_NAMES, PROFESSIONAL_LANGUAGES
-from voicemanager.models import audit
+from voicemanager.core import audit
+from voicemanager.core.languages import LANGUAGE_NAMES, PROFESSIONAL_LANGUAGES
 
 LANGUAGE_FIELD_CHOICES = sorted(PROFESSIONAL_LANGUAGES, key=lambda item: item[1])
 

@@ -30,16 +30,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from voicemanager.consent_gate import check_consent
-from voicemanager.emails import send_after_commit, send_templated_email
-from voicemanager.models import (
-    AudioFile,
-    ConsentDocument,
-    ConsentRecording,
-    ConsentSignature,
-    Organisation,
-    Speaker,
-    audit,
-)
+from voicemanager.core import audit
+from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, ConsentSignature, Organisation, Speaker
 from voicemanager.native_language import clean_languages
 
 TOKEN_SALT = "voicemanager.owner_consent"

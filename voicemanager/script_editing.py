@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from voicemanager.models import Script, Section, audit
+from voicemanager.core import audit
+from voicemanager.models import Script, Section
 from voicemanager.script_import import (
     ParsedSection,
     ScriptImportError,

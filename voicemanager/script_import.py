@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from voicemanager.languages import LANGUAGE_NAMES
+from voicemanager.core.languages import LANGUAGE_NAMES
 
 # Reading pace: ~150 words a minute for languages written with spaces. Chinese and
 # Japanese are counted in characters (~4 characters a second for careful studio reading).

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from voicemanager.emails import send_after_commit, send_templated_email
-from voicemanager.models import Invitation, Membership, Organisation, User, audit
+from voicemanager.core import audit
+from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.models import Invitation, Membership, Organisation, User
 
 
 class TeamError(Exception):

@@ -49,7 +49,7 @@ def one(minutes: int, rate: int) -> dict:
     from django.core.management import call_command
 
     from booth.models import Take
-    from voicemanager.demo import ensure_consent_documents
+    from voicemanager.core.demo import ensure_consent_documents
     from voicemanager.models import AudioFile, Voice, VoicePackage
     from voicemanager.tests.cloning_fixtures import give_full_consent
     from voicemanager.tests.factories import (

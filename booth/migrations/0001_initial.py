@@ -2,7 +2,7 @@
 
 import booth.models
 import django.utils.timezone
-import voicemanager.ids
+import voicemanager.core.ids
 from django.db import migrations, models
 
 
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             name='Take',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.take_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.take_id, editable=False, max_length=40, unique=True)),
                 ('kind', models.CharField(choices=[('take', 'Script take'), ('consent', 'Consent statement'), ('room_tone', 'Room tone')], default='take', max_length=16)),
                 ('client_id', models.UUIDField(help_text='Browser-generated id: the same take uploaded twice is stored once.')),
                 ('file', models.FileField(max_length=500, upload_to=booth.models.take_upload_to)),

@@ -11,7 +11,7 @@ from booth.consent import consent_problem
 from booth.models import Take
 from booth.takes import EDITABLE, TakeError, delete_take, seconds_recorded, submit_take
 from booth.views.uploads import get_take_for_contractor
-from voicemanager.access import get_task_for_contractor
+from voicemanager.core.access import get_task_for_contractor
 from voicemanager.models import RecordingTask
 
 

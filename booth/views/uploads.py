@@ -27,7 +27,7 @@ from booth.uploads import (
     spool,
     store_recording,
 )
-from voicemanager.access import get_task_for_contractor
+from voicemanager.core.access import get_task_for_contractor
 from voicemanager.models import Section
 from voicemanager.tus import UploadNotAvailable, claim_completed_upload, release_upload
 

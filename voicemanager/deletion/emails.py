@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from voicemanager.emails import send_templated_email
+from voicemanager.core.emails import send_templated_email
 from voicemanager.models import User
 
 

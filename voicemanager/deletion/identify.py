@@ -222,8 +222,8 @@ def run(pk: int) -> None:
     """confirmed → identified (or rejected when nothing of the organisation matches)."""
     from django.utils import timezone
 
+    from voicemanager.core import audit
     from voicemanager.deletion import claims, emails
-    from voicemanager.models import audit
 
     S = DeletionRequest.Status
     req = claims.claim(pk, S.CONFIRMED)

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from voicemanager import outbox
+from voicemanager.core import audit, outbox
 from voicemanager.deletion import emails
-from voicemanager.models import DeletionRequest, Organisation, audit
+from voicemanager.models import DeletionRequest, Organisation
 
 CONFIRM_SALT = "voicemanager.deletion.confirm"
 CONFIRM_MAX_AGE = timedelta(days=7)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from voicemanager import outbox
+from voicemanager.core import audit, outbox
 from voicemanager.deletion import backup, delete, emails, identify, report, verify
 from voicemanager.deletion.claims import Busy, LostClaim  # noqa: F401 - re-exported for the tasks
-from voicemanager.models import DeletionRequest, audit
+from voicemanager.models import DeletionRequest
 
 S = DeletionRequest.Status
 OPEN = (S.UNCONFIRMED, S.CONFIRMED, S.IDENTIFIED)

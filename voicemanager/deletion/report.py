@@ -15,8 +15,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from voicemanager.core import audit
 from voicemanager.deletion import claims, emails
-from voicemanager.models import AuditEvent, DeletionRequest, audit
+from voicemanager.models import AuditEvent, DeletionRequest
 
 S = DeletionRequest.Status
 REPORT_SALT = "voicemanager.deletion.report"

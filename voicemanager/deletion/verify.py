@@ -10,10 +10,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from voicemanager.core import audit
 from voicemanager.deletion import claims, emails
 from voicemanager.deletion.backup import planned_keys
 from voicemanager.deletion.identify import get_model, public_ref, scan_storage, scope_objects
-from voicemanager.models import AudioFile, DeletionRequest, RecordingTask, Voice, audit
+from voicemanager.models import AudioFile, DeletionRequest, RecordingTask, Voice
 
 S = DeletionRequest.Status
 

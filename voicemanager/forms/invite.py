@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from django import forms
 
+from voicemanager.core.languages import LANGUAGE_CHOICES
 from voicemanager.forms.accounts import NewAccountForm
-from voicemanager.languages import LANGUAGE_CHOICES
 
 
 class ContractorSignupForm(NewAccountForm):

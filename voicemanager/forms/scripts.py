@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django import forms
 
-from voicemanager.languages import LANGUAGE_CHOICES
+from voicemanager.core.languages import LANGUAGE_CHOICES
 from voicemanager.script_import import (
     SPLIT_BLANK_LINES,
     SPLIT_CHOICES,

@@ -5,7 +5,7 @@ import django.db.models.deletion
 import django.utils.timezone
 import secrets
 import uuid
-import voicemanager.ids
+import voicemanager.core.ids
 import voicemanager.models.accounts
 import voicemanager.models.deletion
 import voicemanager.models.files
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             name='Organisation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.org_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.org_id, editable=False, max_length=40, unique=True)),
                 ('name', models.CharField(max_length=200)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('auto_process_takes', models.BooleanField(default=True, help_text='Analyse and denoise submitted takes automatically.')),
@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
             name='AudioFile',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.file_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.file_id, editable=False, max_length=40, unique=True)),
                 ('path', models.CharField(blank=True, db_index=True, help_text='Folder, without leading slash.', max_length=500)),
                 ('name', models.CharField(max_length=255)),
                 ('label', models.CharField(blank=True, max_length=100)),
@@ -159,7 +159,7 @@ class Migration(migrations.Migration):
             name='DeletionRequest',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.deletion_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.deletion_id, editable=False, max_length=40, unique=True)),
                 ('first_name', models.CharField(max_length=100)),
                 ('last_name', models.CharField(max_length=100)),
                 ('email', models.EmailField(max_length=254)),
@@ -229,7 +229,7 @@ class Migration(migrations.Migration):
             name='RecordingTask',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.task_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.task_id, editable=False, max_length=40, unique=True)),
                 ('contractor_email', models.EmailField(max_length=254)),
                 ('file_path', models.CharField(help_text="Folder in the organisation's file manager.", max_length=500)),
                 ('due_date', models.DateField(blank=True, null=True)),
@@ -276,7 +276,7 @@ class Migration(migrations.Migration):
             name='Script',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.script_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.script_id, editable=False, max_length=40, unique=True)),
                 ('title', models.CharField(max_length=300)),
                 ('language', models.CharField(choices=[('bg', 'Bulgarian'), ('zh', 'Chinese'), ('ar', 'Classic Arabic'), ('hr', 'Croatian'), ('cs', 'Czech'), ('da', 'Danish'), ('nl', 'Dutch'), ('en', 'English'), ('fil', 'Filipino'), ('fi', 'Finnish'), ('fr', 'French'), ('de', 'German'), ('el', 'Greek'), ('hi', 'Hindi'), ('hu', 'Hungarian'), ('id', 'Indonesian'), ('it', 'Italian'), ('ja', 'Japanese'), ('ko', 'Korean'), ('ms', 'Malay'), ('no', 'Norwegian'), ('pl', 'Polish'), ('pt', 'Portuguese'), ('ro', 'Romanian'), ('ru', 'Russian'), ('sk', 'Slovak'), ('es', 'Spanish'), ('sv', 'Swedish'), ('ta', 'Tamil'), ('tr', 'Turkish'), ('uk', 'Ukrainian'), ('vi', 'Vietnamese')], default='en', max_length=8)),
                 ('version', models.PositiveIntegerField(default=1)),
@@ -299,7 +299,7 @@ class Migration(migrations.Migration):
             name='Speaker',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.speaker_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.speaker_id, editable=False, max_length=40, unique=True)),
                 ('kind', models.CharField(choices=[('contractor', 'Contractor (booth)'), ('voice_owner', 'Voice owner (recorded elsewhere)')], default='contractor', max_length=16)),
                 ('full_name', models.CharField(blank=True, max_length=200)),
                 ('email', models.EmailField(max_length=254)),
@@ -349,7 +349,7 @@ class Migration(migrations.Migration):
             name='Voice',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.voice_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.voice_id, editable=False, max_length=40, unique=True)),
                 ('alias', models.CharField(help_text='Unique across all organisations.', max_length=100, unique=True)),
                 ('engine', models.CharField(default='voice_engine_3', max_length=40)),
                 ('type', models.CharField(choices=[('instant', 'Instant'), ('professional', 'Professional')], default='instant', max_length=16)),

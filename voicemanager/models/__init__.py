@@ -1,12 +1,12 @@
 """Domain models, one module per concern."""
-from voicemanager.models import audit
+from voicemanager.core import audit
+from voicemanager.core.audit import AuditEvent
+from voicemanager.core.outbox_message import OutboxMessage
 from voicemanager.models.accounts import ApiKey, Membership, Organisation, User
-from voicemanager.models.audit import AuditEvent
 from voicemanager.models.consent import ConsentDocument, ConsentRecording, ConsentSignature
 from voicemanager.models.deletion import DeletionRequest
 from voicemanager.models.files import AudioFile, DenoiseJob
 from voicemanager.models.invitations import Invitation, InvitationError
-from voicemanager.models.outbox import OutboxMessage
 from voicemanager.models.quotes import CreditQuote
 from voicemanager.models.recording import RecordingTask
 from voicemanager.models.scripts import Script, Section

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 
-from voicemanager.ids import org_id
+from voicemanager.core.ids import org_id
 
 
 class EmailUserManager(UserManager):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from voicemanager.ids import deletion_id
+from voicemanager.core.ids import deletion_id
 
 
 def deadline_default():

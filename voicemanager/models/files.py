@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from voicemanager.ids import file_id
+from voicemanager.core.ids import file_id
 
 
 def audio_upload_to(instance: AudioFile, filename: str) -> str:

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from voicemanager.languages import LANGUAGE_CHOICES
+from voicemanager.core.languages import LANGUAGE_CHOICES
 
 
 class CreditQuoteQuerySet(models.QuerySet):

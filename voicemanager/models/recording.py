@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from voicemanager.ids import task_id
+from voicemanager.core.ids import task_id
 
 
 class RecordingTaskQuerySet(models.QuerySet):

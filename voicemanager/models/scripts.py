@@ -5,8 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from voicemanager.ids import script_id
-from voicemanager.languages import LANGUAGE_CHOICES
+from voicemanager.core.ids import script_id
+from voicemanager.core.languages import LANGUAGE_CHOICES
 
 
 class ScriptQuerySet(models.QuerySet):

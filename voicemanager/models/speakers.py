@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from voicemanager.ids import speaker_id
+from voicemanager.core.ids import speaker_id
 
 
 class Speaker(models.Model):

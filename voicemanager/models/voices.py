@@ -5,8 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from voicemanager.ids import voice_id
-from voicemanager.languages import LANGUAGE_CHOICES
+from voicemanager.core.ids import voice_id
+from voicemanager.core.languages import LANGUAGE_CHOICES
 
 
 class VoiceQuerySet(models.QuerySet):

@@ -172,7 +172,7 @@ def test_naming_a_voice_owner_survives_a_mail_server_failure(cast, settings, cap
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-    with caplog.at_level("ERROR", logger="voicemanager.emails"), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level("ERROR", logger="voicemanager.core.emails"), django_capture_on_commit_callbacks(execute=True):
         speaker = owner_consent.name_voice_owner(cast.org_x, full_name="Dana Down", email="dana@example.com",
                                                  actor=cast.admin_x)
     assert speaker.pk and "could not be sent" in caplog.text

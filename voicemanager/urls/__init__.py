@@ -1,7 +1,7 @@
 """Team (admin/member) pages under /vm/. One module per concern."""
 from django.urls import include, path
 
-from voicemanager.views import home
+from voicemanager.core.views import home
 
 urlpatterns = [
     path("", home.dashboard, name="dashboard"),

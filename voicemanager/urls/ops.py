@@ -1,7 +1,7 @@
 """Operator (staff) pages under /ops/."""
 from django.urls import include, path
 
-from voicemanager.views.ops_home import ops_home
+from voicemanager.core.views.ops_home import ops_home
 
 urlpatterns = [
     path("", ops_home, name="ops_home"),

@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from voicemanager import cloning, native_language
-from voicemanager.access import get_org_for_admin, get_task_for_member, require_admin_of, team_required
-from voicemanager.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
+from voicemanager.core.access import get_org_for_admin, get_task_for_member, require_admin_of, team_required
+from voicemanager.core.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
 from voicemanager.models import AudioFile, RecordingTask, Speaker
 
 FINISHED = (RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING, RecordingTask.Status.READY)

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from voicemanager import credits
-from voicemanager.access import get_org_for_admin, staff_required, team_required, user_organisations
+from voicemanager.core.access import get_org_for_admin, staff_required, team_required, user_organisations
 from voicemanager.models import CreditQuote, Organisation, Voice
 
 LEDGER_ROWS = 200

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from voicemanager import denoising
-from voicemanager.access import (
+from voicemanager.core.access import (
     get_file_for_member,
     get_org_for_member,
     get_task_for_member,

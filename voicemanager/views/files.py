@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from voicemanager.access import (
+from voicemanager.core import audit
+from voicemanager.core.access import (
     get_file_for_member,
     get_org_for_member,
     require_admin_of,
@@ -24,7 +25,7 @@ from voicemanager.access import (
     user_organisations,
 )
 from voicemanager.file_uploads import AudioRejected, FileInUse, clean_name, clean_path, delete_file, store_uploaded_file
-from voicemanager.models import AudioFile, audit
+from voicemanager.models import AudioFile
 
 SORTS = {"name": ("path", "name"), "-created": ("-created_at",), "created": ("created_at",),
          "duration": ("duration",), "-duration": ("-duration",), "size": ("size",), "-size": ("-size",)}

@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from voicemanager import cloning
-from voicemanager.access import staff_required
-from voicemanager.models import Voice, VoicePackage, audit
+from voicemanager.core import audit
+from voicemanager.core.access import staff_required
+from voicemanager.models import Voice, VoicePackage
 
 ACTIVE = (Voice.Stage.NEW, Voice.Stage.PACKAGED, Voice.Stage.FORWARDED, Voice.Stage.RECEIVED, Voice.Stage.TRAINING)
 

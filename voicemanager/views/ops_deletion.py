@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from voicemanager.access import staff_required
+from voicemanager.core.access import staff_required
 from voicemanager.deletion import backup, intake, process
 from voicemanager.deletion.forms import DeletionRequestForm
 from voicemanager.deletion.report import events, report_url

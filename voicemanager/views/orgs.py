@@ -4,8 +4,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from voicemanager.access import get_org_for_admin, get_org_for_member, team_required, user_organisations
-from voicemanager.models import ApiKey, Invitation, Membership, Organisation, audit
+from voicemanager.core import audit
+from voicemanager.core.access import get_org_for_admin, get_org_for_member, team_required, user_organisations
+from voicemanager.models import ApiKey, Invitation, Membership, Organisation
 
 
 @team_required

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from voicemanager import owner_consent
-from voicemanager.access import require_admin_of, team_required, user_organisations
-from voicemanager.languages import LANGUAGE_CHOICES
+from voicemanager.core.access import require_admin_of, team_required, user_organisations
+from voicemanager.core.languages import LANGUAGE_CHOICES
 from voicemanager.models import ConsentDocument, ConsentRecording, Organisation, Speaker
 
 

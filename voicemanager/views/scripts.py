@@ -11,15 +11,15 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from voicemanager import script_editing
-from voicemanager.access import (
+from voicemanager.core.access import (
     admin_organisations,
     get_script_for_member,
     require_admin_of,
     team_required,
     user_organisations,
 )
+from voicemanager.core.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
 from voicemanager.forms.scripts import ScriptDetailsForm, ScriptImportForm
-from voicemanager.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
 from voicemanager.models import Script
 from voicemanager.script_import import ParsedSection, ScriptImportError, review
 

@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from voicemanager import credits
-from voicemanager.access import staff_required
-from voicemanager.languages import LANGUAGE_CHOICES
-from voicemanager.models import AuditEvent, Organisation, RecordingTask, Script, audit
+from voicemanager.core import audit
+from voicemanager.core.access import staff_required
+from voicemanager.core.languages import LANGUAGE_CHOICES
+from voicemanager.models import AuditEvent, Organisation, RecordingTask, Script
 from voicemanager.script_editing import create_script
 from voicemanager.script_import import SPLIT_BLANK_LINES, SPLIT_CHOICES, ScriptImportError, split_text
 

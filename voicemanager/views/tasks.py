@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from booth.models import Take
 from voicemanager import assignments, native_language
-from voicemanager.access import (
+from voicemanager.core.access import (
     admin_organisations,
     get_task_for_member,
     require_admin_of,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from voicemanager import team
-from voicemanager.access import get_org_for_admin, team_required, user_organisations
+from voicemanager.core.access import get_org_for_admin, team_required, user_organisations
 from voicemanager.forms.accounts import NewAccountForm
 from voicemanager.models import Invitation, InvitationError, Membership, Organisation, User
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from voicemanager.access import get_voice_for_member, team_required, user_organisations
-from voicemanager.languages import LANGUAGE_NAMES
+from voicemanager.core.access import get_voice_for_member, team_required, user_organisations
+from voicemanager.core.languages import LANGUAGE_NAMES
 from voicemanager.models import AudioFile, Voice
 
 

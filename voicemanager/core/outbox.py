@@ -25,7 +25,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from voicemanager.models.outbox import OutboxMessage
+from voicemanager.core.outbox_message import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def pending(now=None):
     return OutboxMessage.objects.filter(done_at=None).filter(Q(sent_at=None) | Q(sent_at__lt=now - resend_after()))
 
 
-@shared_task(name="voicemanager.outbox.flush_outbox", ignore_result=True)
+@shared_task(name="voicemanager.core.outbox.flush_outbox", ignore_result=True)
 def flush_outbox(limit: int = 500) -> int:
     """Send what the broker never took, re-send what was lost; forget old finished messages."""
     sent = 0
@@ -95,7 +95,7 @@ def flush_outbox(limit: int = 500) -> int:
     return sent
 
 
-@task_postrun.connect(dispatch_uid="voicemanager.outbox.mark_done")
+@task_postrun.connect(dispatch_uid="voicemanager.core.outbox.mark_done")
 def _mark_done(task_id=None, state=None, **_) -> None:
     """Bookkeeping only (no business logic): a finished task's outbox message is done."""
     if task_id and state in FINAL_STATES:

@@ -2,7 +2,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from voicemanager.access import team_required, user_organisations
+from voicemanager.core.access import team_required, user_organisations
 from voicemanager.models import RecordingTask, Voice
 
 

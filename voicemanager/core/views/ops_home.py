@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from voicemanager.access import staff_required
+from voicemanager.core.access import staff_required
 
 
 @staff_required
