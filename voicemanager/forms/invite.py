@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from django import forms
 
+from voicemanager.accounts.forms import NewAccountForm
 from voicemanager.core.languages import LANGUAGE_CHOICES
-from voicemanager.forms.accounts import NewAccountForm
 
 
 class ContractorSignupForm(NewAccountForm):

@@ -6,7 +6,7 @@ import django.utils.timezone
 import secrets
 import uuid
 import voicemanager.core.ids
-import voicemanager.models.accounts
+import voicemanager.accounts.models
 import voicemanager.models.deletion
 import voicemanager.models.files
 import voicemanager.models.invitations
@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
             managers=[
-                ('objects', voicemanager.models.accounts.EmailUserManager()),
+                ('objects', voicemanager.accounts.models.EmailUserManager()),
             ],
         ),
         migrations.CreateModel(

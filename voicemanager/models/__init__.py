@@ -1,8 +1,8 @@
 """Domain models, one module per concern."""
+from voicemanager.accounts.models import ApiKey, Membership, Organisation, User
 from voicemanager.core import audit
 from voicemanager.core.audit import AuditEvent
 from voicemanager.core.outbox_message import OutboxMessage
-from voicemanager.models.accounts import ApiKey, Membership, Organisation, User
 from voicemanager.models.consent import ConsentDocument, ConsentRecording, ConsentSignature
 from voicemanager.models.deletion import DeletionRequest
 from voicemanager.models.files import AudioFile, DenoiseJob

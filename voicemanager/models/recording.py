@@ -16,7 +16,7 @@ class RecordingTaskQuerySet(models.QuerySet):
         return self.filter(organisation=organisation)
 
     def for_admin(self, user) -> RecordingTaskQuerySet:
-        from voicemanager.models.accounts import Organisation
+        from voicemanager.accounts.models import Organisation
 
         return self.filter(organisation__in=Organisation.objects.for_user(user))
 

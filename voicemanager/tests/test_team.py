@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from e2e.services import message_text
-from voicemanager import team
+from voicemanager.accounts import team
 from voicemanager.models import AuditEvent, Invitation, Membership, User
 
 

@@ -1,7 +1,8 @@
 """URL patterns: organisations, team members and invitations, API keys, voice owners (under /vm/)."""
 from django.urls import path
 
-from voicemanager.views import orgs, owner_consent, team
+from voicemanager.accounts.views import orgs, team
+from voicemanager.views import owner_consent
 
 urlpatterns = [
     path("team/", orgs.org_list, name="org_list"),
