@@ -9,10 +9,10 @@ from voicemanager.models.files import AudioFile, DenoiseJob
 from voicemanager.models.invitations import Invitation, InvitationError
 from voicemanager.models.quotes import CreditQuote
 from voicemanager.models.recording import RecordingTask
-from voicemanager.models.scripts import Script, Section
 from voicemanager.models.speakers import Speaker
 from voicemanager.models.uploads import ResumableUpload
 from voicemanager.models.voices import CreditEntry, Voice, VoicePackage
+from voicemanager.scripts.models import Script, Section
 
 __all__ = [
     "audit",

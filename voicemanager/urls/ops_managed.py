@@ -1,7 +1,7 @@
 """URL patterns: staff acting for an organisation in the managed service (under /ops/)."""
 from django.urls import path
 
-from voicemanager.views import staff_scripts
+from voicemanager.scripts.views import staff_scripts
 
 urlpatterns = [
     path("orgs/", staff_scripts.ops_orgs, name="ops_orgs"),

@@ -1,7 +1,7 @@
 """URL patterns: scripts."""
 from django.urls import path
 
-from voicemanager.views import scripts
+from voicemanager.scripts.views import scripts
 
 urlpatterns = [
     path("scripts/", scripts.script_list, name="script_list"),

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from voicemanager.core import audit
 from voicemanager.models import Script, Section
-from voicemanager.script_import import (
+from voicemanager.scripts.importing import (
     ParsedSection,
     ScriptImportError,
     split_in_two,

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from voicemanager import script_editing
 from voicemanager.core.access import (
     admin_organisations,
     get_script_for_member,
@@ -19,9 +18,10 @@ from voicemanager.core.access import (
     user_organisations,
 )
 from voicemanager.core.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
-from voicemanager.forms.scripts import ScriptDetailsForm, ScriptImportForm
 from voicemanager.models import Script
-from voicemanager.script_import import ParsedSection, ScriptImportError, review
+from voicemanager.scripts import editing as script_editing
+from voicemanager.scripts.forms import ScriptDetailsForm, ScriptImportForm
+from voicemanager.scripts.importing import ParsedSection, ScriptImportError, review
 
 DETAIL = "voicemanager/scripts/detail.html"
 

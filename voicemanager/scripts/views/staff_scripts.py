@@ -15,8 +15,8 @@ from voicemanager.core import audit
 from voicemanager.core.access import staff_required
 from voicemanager.core.languages import LANGUAGE_CHOICES
 from voicemanager.models import AuditEvent, Organisation, RecordingTask, Script
-from voicemanager.script_editing import create_script
-from voicemanager.script_import import SPLIT_BLANK_LINES, SPLIT_CHOICES, ScriptImportError, split_text
+from voicemanager.scripts.editing import create_script
+from voicemanager.scripts.importing import SPLIT_BLANK_LINES, SPLIT_CHOICES, ScriptImportError, split_text
 
 
 class StaffScriptForm(forms.Form):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django import forms
 
 from voicemanager.core.languages import LANGUAGE_CHOICES
-from voicemanager.script_import import (
+from voicemanager.scripts.importing import (
     SPLIT_BLANK_LINES,
     SPLIT_CHOICES,
     ParsedScript,
