@@ -368,9 +368,9 @@ def test_upload_committed_before_a_failure_keeps_its_file(cast, transactional_db
 
 def test_take_committed_before_a_failure_keeps_its_file_and_a_retry_finds_it(cast, transactional_db, monkeypatch,
                                                                              tmp_path):
-    from booth import uploads
     from booth.models import Take
     from booth.tests.helpers import sign_all
+    from voicemanager.recording import uploads
 
     sign_all(cast.speaker_a)
     section = cast.task_a.script.sections.order_by("position").first()

@@ -127,7 +127,7 @@ def test_report_link_only_for_a_completed_request_and_not_when_expired(links, cl
 
 def test_a_token_signed_with_another_key_is_refused(links, client, settings):
     """A link forged with a guessed SECRET_KEY (same salt, same payload) is refused everywhere."""
-    from voicemanager.models.invitations import TOKEN_SALT
+    from voicemanager.recording.invitations import TOKEN_SALT
 
     invitation = links["objects"]["invitation"]
     forged = signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=TOKEN_SALT, compress=True,

@@ -4,7 +4,7 @@ Each reminder goes out once per task and due date: the task row is claimed with 
 conditional update (``contractor_reminded_at`` / ``admin_overdue_notified_at`` still
 empty) before sending, so two beats or a redelivered job never send twice. If the
 mail server fails, the claim is released and the job retries. Changing the due
-date re-arms both reminders (see ``voicemanager.assignments.extend_due_date``).
+date re-arms both reminders (see ``voicemanager.recording.assignments.extend_due_date``).
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ def _progress(task) -> dict:
 
 def remind_contractors(hours: int = 48) -> int:
     """Email contractors whose task is due within ``hours``; returns how many were sent."""
-    from voicemanager.assignments import invitation_link
     from voicemanager.core.emails import send_templated_email
     from voicemanager.models import RecordingTask
+    from voicemanager.recording.assignments import invitation_link
 
     sent = 0
     due = (RecordingTask.objects.due_soon(hours).filter(contractor_reminded_at=None)
@@ -48,9 +48,9 @@ def remind_contractors(hours: int = 48) -> int:
 
 def notify_overdue() -> int:
     """Email the organisation's admins about each overdue task, once."""
-    from voicemanager.assignments import organisation_admin_emails
     from voicemanager.core.emails import send_templated_email
     from voicemanager.models import RecordingTask
+    from voicemanager.recording.assignments import organisation_admin_emails
 
     sent = 0
     overdue = (RecordingTask.objects.overdue().filter(admin_overdue_notified_at=None)

@@ -18,12 +18,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from voicemanager import credits, engines, native_language
+from voicemanager import credits, engines
 from voicemanager.consent_gate import check_consent
 from voicemanager.core import audit, outbox
 from voicemanager.core.emails import send_templated_email
 from voicemanager.core.languages import LANGUAGE_NAMES
 from voicemanager.models import AudioFile, Membership, Speaker, Voice
+from voicemanager.recording import native_language
 
 ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_METADATA_CHARS = 4000

@@ -33,7 +33,7 @@ from voicemanager.consent_gate import check_consent
 from voicemanager.core import audit
 from voicemanager.core.emails import send_after_commit, send_templated_email
 from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, ConsentSignature, Organisation, Speaker
-from voicemanager.native_language import clean_languages
+from voicemanager.recording.native_language import clean_languages
 
 TOKEN_SALT = "voicemanager.owner_consent"
 STATEMENT = ("I, {name}, am aware that recordings of my voice will be used by {organisation} "

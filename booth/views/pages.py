@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 
 from booth.consent import consent_problem
 from booth.models import Take
-from booth.takes import EDITABLE, TakeError, delete_take, seconds_recorded, submit_take
 from booth.views.uploads import get_take_for_contractor
 from voicemanager.core.access import get_task_for_contractor
 from voicemanager.models import RecordingTask
+from voicemanager.recording.takes import EDITABLE, TakeError, delete_take, seconds_recorded, submit_take
 
 
 @login_required

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_POST
 
 from booth.consent import consent_problem
 from booth.models import Take
-from booth.takes import EDITABLE
-from booth.uploads import (
+from voicemanager.core.access import get_task_for_contractor
+from voicemanager.models import Section
+from voicemanager.recording.takes import EDITABLE
+from voicemanager.recording.uploads import (
     KINDS,
     Received,
     UploadError,
@@ -27,8 +29,6 @@ from booth.uploads import (
     spool,
     store_recording,
 )
-from voicemanager.core.access import get_task_for_contractor
-from voicemanager.models import Section
 from voicemanager.tus import UploadNotAvailable, claim_completed_upload, release_upload
 
 

@@ -9,7 +9,7 @@ import voicemanager.core.ids
 import voicemanager.accounts.models
 import voicemanager.models.deletion
 import voicemanager.models.files
-import voicemanager.models.invitations
+import voicemanager.recording.invitations
 import voicemanager.models.voices
 from django.conf import settings
 from django.db import migrations, models
@@ -141,7 +141,7 @@ class Migration(migrations.Migration):
                 ('email', models.EmailField(max_length=254)),
                 ('kind', models.CharField(choices=[('contractor', 'Record their voice'), ('team', 'Team member')], default='contractor', max_length=16)),
                 ('role', models.CharField(blank=True, help_text='Membership role for team invitations.', max_length=16)),
-                ('nonce', models.CharField(default=voicemanager.models.invitations.new_nonce, help_text='Rotated on resend: old links die.', max_length=64)),
+                ('nonce', models.CharField(default=voicemanager.recording.invitations.new_nonce, help_text='Rotated on resend: old links die.', max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('sent_at', models.DateTimeField(blank=True, null=True)),
                 ('expires_at', models.DateTimeField()),

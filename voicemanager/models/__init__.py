@@ -6,12 +6,12 @@ from voicemanager.core.outbox_message import OutboxMessage
 from voicemanager.models.consent import ConsentDocument, ConsentRecording, ConsentSignature
 from voicemanager.models.deletion import DeletionRequest
 from voicemanager.models.files import AudioFile, DenoiseJob
-from voicemanager.models.invitations import Invitation, InvitationError
 from voicemanager.models.quotes import CreditQuote
-from voicemanager.models.recording import RecordingTask
-from voicemanager.models.speakers import Speaker
 from voicemanager.models.uploads import ResumableUpload
 from voicemanager.models.voices import CreditEntry, Voice, VoicePackage
+from voicemanager.recording.invitations import Invitation, InvitationError
+from voicemanager.recording.models import RecordingTask
+from voicemanager.recording.speakers import Speaker
 from voicemanager.scripts.models import Script, Section
 
 __all__ = [

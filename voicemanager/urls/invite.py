@@ -1,7 +1,7 @@
 """URL patterns: invite."""
 from django.urls import path
 
-from voicemanager.views import invite
+from voicemanager.recording.views import invite
 
 urlpatterns = [
     path("invite/<str:token>/", invite.invitation, name="invitation"),

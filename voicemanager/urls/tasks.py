@@ -1,7 +1,7 @@
 """URL patterns: tasks."""
 from django.urls import path
 
-from voicemanager.views import tasks
+from voicemanager.recording.views import tasks
 
 urlpatterns = [
     path("tasks/", tasks.task_list, name="task_list"),

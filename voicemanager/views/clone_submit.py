@@ -13,10 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from voicemanager import cloning, native_language
+from voicemanager import cloning
 from voicemanager.core.access import get_org_for_admin, get_task_for_member, require_admin_of, team_required
 from voicemanager.core.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
 from voicemanager.models import AudioFile, RecordingTask, Speaker
+from voicemanager.recording import native_language
 
 FINISHED = (RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING, RecordingTask.Status.READY)
 GENDERS = [("female", "Female"), ("male", "Male"), ("neutral", "Neutral / other")]

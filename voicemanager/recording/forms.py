@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from django import forms
 
-from voicemanager.assignments import default_file_path, validate_due_date, validate_file_path
 from voicemanager.models import RecordingTask
+from voicemanager.recording.assignments import default_file_path, validate_due_date, validate_file_path
 
 
 class AssignTaskForm(forms.Form):

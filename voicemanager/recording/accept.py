@@ -8,9 +8,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from voicemanager.assignments import contractor_speaker
 from voicemanager.core import audit
 from voicemanager.models import Invitation, InvitationError, RecordingTask, User
+from voicemanager.recording.assignments import contractor_speaker
 
 
 def _claim_tasks(invitation: Invitation, speaker) -> int:

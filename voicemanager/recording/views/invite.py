@@ -14,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from voicemanager.forms.invite import ContractorSignupForm
-from voicemanager.invitation_accept import accept_as_existing_contractor, accept_as_new_contractor
 from voicemanager.models import Invitation, InvitationError, RecordingTask
+from voicemanager.recording.accept import accept_as_existing_contractor, accept_as_new_contractor
+from voicemanager.recording.invite_forms import ContractorSignupForm
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

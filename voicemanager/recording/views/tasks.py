@@ -13,7 +13,6 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from booth.models import Take
-from voicemanager import assignments, native_language
 from voicemanager.core.access import (
     admin_organisations,
     get_task_for_member,
@@ -21,8 +20,9 @@ from voicemanager.core.access import (
     team_required,
     user_organisations,
 )
-from voicemanager.forms.tasks import AssignTaskForm, DueDateForm, TaskFilterForm
 from voicemanager.models import RecordingTask, Script
+from voicemanager.recording import assignments, native_language
+from voicemanager.recording.forms import AssignTaskForm, DueDateForm, TaskFilterForm
 
 PER_PAGE = 25
 LIST = "voicemanager/tasks/list.html"
