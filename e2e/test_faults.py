@@ -355,7 +355,7 @@ def _fail_after_commit(monkeypatch, owner, name: str) -> None:
 
 
 def test_upload_committed_before_a_failure_keeps_its_file(cast, transactional_db, monkeypatch, tmp_path):
-    from voicemanager import file_uploads
+    from voicemanager.files import uploads as file_uploads
     from voicemanager.models import AudioFile
 
     src = tmp_path / "a.wav"
@@ -395,7 +395,7 @@ def test_take_committed_before_a_failure_keeps_its_file_and_a_retry_finds_it(cas
 def test_upload_failing_before_commit_leaves_nothing(cast, transactional_db, monkeypatch, tmp_path):
     from django.db import OperationalError
 
-    from voicemanager import file_uploads
+    from voicemanager.files import uploads as file_uploads
     from voicemanager.models import AudioFile
 
     src = tmp_path / "a.wav"

@@ -27,7 +27,7 @@ from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
 
 from tasks.audio import decode, denoise, hashing, qc
-from voicemanager.committed import reconnect_if_broken
+from voicemanager.files.committed import reconnect_if_broken
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ def _discard(af) -> None:
 
 def _after_denoise(job_pk: int) -> None:
     """Let the task's status follow its files (kept tiny; the logic is in the flow module)."""
-    from voicemanager.denoising import job_finished
+    from voicemanager.files.denoising import job_finished
 
     job_finished(job_pk)
 
@@ -307,7 +307,7 @@ def denoise_set(self, batch: str, *, file_pks: list[int] | None = None, task_pk:
     Safe to run twice: jobs are unique per (batch, file) and a queued job already
     claimed by a worker is skipped by that worker's own claim.
     """
-    from voicemanager import denoising
+    from voicemanager.files import denoising
     from voicemanager.models import AudioFile, DenoiseJob, RecordingTask
 
     if file_pks is not None or task_pk is not None:
@@ -332,7 +332,7 @@ def process_new_file(self, file_pk: int) -> str:
     the org's engine and strength, the task's room tone as noise profile. The job
     joins the task's ``auto-<task id>`` batch so the task page can show progress.
     """
-    from voicemanager import denoising
+    from voicemanager.files import denoising
     from voicemanager.models import AudioFile
 
     state = run_analysis(file_pk, reclaim=_may_reclaim(self))

@@ -1,7 +1,7 @@
-"""tus 1.0.0 endpoints, included at /uploads/ (see voicemanager.tus)."""
+"""tus 1.0.0 endpoints, included at /uploads/ (see voicemanager.files.tus)."""
 from django.urls import path
 
-from voicemanager import tus
+from voicemanager.files import tus
 
 urlpatterns = [
     path("", tus.tus_collection, name="tus_create"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from booth.consent import consent_problem
 from booth.models import Take
 from voicemanager.core.access import get_task_for_contractor
+from voicemanager.files.tus import UploadNotAvailable, claim_completed_upload, release_upload
 from voicemanager.models import Section
 from voicemanager.recording.takes import EDITABLE
 from voicemanager.recording.uploads import (
@@ -29,7 +30,6 @@ from voicemanager.recording.uploads import (
     spool,
     store_recording,
 )
-from voicemanager.tus import UploadNotAvailable, claim_completed_upload, release_upload
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:

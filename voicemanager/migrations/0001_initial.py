@@ -8,7 +8,7 @@ import uuid
 import voicemanager.core.ids
 import voicemanager.accounts.models
 import voicemanager.models.deletion
-import voicemanager.models.files
+import voicemanager.files.models
 import voicemanager.recording.invitations
 import voicemanager.models.voices
 from django.conf import settings
@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=255)),
                 ('label', models.CharField(blank=True, max_length=100)),
                 ('source', models.CharField(choices=[('booth', 'Booth'), ('upload', 'Upload'), ('denoised', 'Denoised'), ('consent', 'Consent recording'), ('room_tone', 'Room tone')], default='upload', max_length=16)),
-                ('file', models.FileField(max_length=500, upload_to=voicemanager.models.files.audio_upload_to)),
+                ('file', models.FileField(max_length=500, upload_to=voicemanager.files.models.audio_upload_to)),
                 ('size', models.BigIntegerField(default=0)),
                 ('sha256', models.CharField(blank=True, max_length=64)),
                 ('duration', models.FloatField(blank=True, null=True)),

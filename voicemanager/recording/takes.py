@@ -99,7 +99,7 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
 
 def _refresh_status(task_pk: int) -> None:
     """Every take may already be processed by the time the last one is submitted."""
-    from voicemanager.denoising import refresh_task_status
+    from voicemanager.files.denoising import refresh_task_status
 
     refresh_task_status(task_pk, mark_processing=False)
 

@@ -30,7 +30,7 @@ from booth.models import Take
 from tasks.audio.decode import AudioInfo, AudioRejected, to_wav, validate
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse, room_tone_report
-from voicemanager.committed import stored_after_failure
+from voicemanager.files.committed import stored_after_failure
 from voicemanager.models import AudioFile, ConsentRecording, RecordingTask, Section
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """URL patterns: denoising, A/B comparison, forward choice, the task QC table, and file audio."""
 from django.urls import path
 
-from voicemanager.views import denoise
+from voicemanager.files.views import denoise
 
 urlpatterns = [
     path("files/<str:file_id>/audio", denoise.file_audio, name="denoise_file_audio"),

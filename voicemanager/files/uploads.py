@@ -18,8 +18,8 @@ from django.db import transaction
 
 from tasks.audio.decode import AudioRejected, validate
 from tasks.audio.hashing import sha256_file
-from voicemanager.committed import stored_after_failure
 from voicemanager.core import audit, outbox
+from voicemanager.files.committed import stored_after_failure
 from voicemanager.models import AudioFile
 
 ACCEPTED_FORMATS = {"wav": "wav", "mp3": "mp3"}

@@ -24,7 +24,14 @@ from voicemanager.core.access import (
     team_required,
     user_organisations,
 )
-from voicemanager.file_uploads import AudioRejected, FileInUse, clean_name, clean_path, delete_file, store_uploaded_file
+from voicemanager.files.uploads import (
+    AudioRejected,
+    FileInUse,
+    clean_name,
+    clean_path,
+    delete_file,
+    store_uploaded_file,
+)
 from voicemanager.models import AudioFile
 
 SORTS = {"name": ("path", "name"), "-created": ("-created_at",), "created": ("created_at",),
@@ -188,7 +195,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def upload_complete(request: HttpRequest) -> JsonResponse:
     """A tus upload has finished: check its content and store it (JSON for file-upload.js)."""
-    from voicemanager.tus import UploadNotAvailable, claim_completed_upload, release_upload
+    from voicemanager.files.tus import UploadNotAvailable, claim_completed_upload, release_upload
 
     org = _current_org(request)
     require_admin_of(request, org)

@@ -16,7 +16,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from voicemanager import denoising
 from voicemanager.core.access import (
     get_file_for_member,
     get_org_for_member,
@@ -25,6 +24,7 @@ from voicemanager.core.access import (
     team_required,
     user_organisations,
 )
+from voicemanager.files import denoising
 from voicemanager.models import AudioFile, DenoiseJob
 
 T = "voicemanager/denoise/"
