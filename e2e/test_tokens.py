@@ -22,7 +22,7 @@ def _fast_passwords(settings):
 @pytest.fixture
 def links(cast):
     """One live token of every kind, all for organisation X."""
-    from voicemanager import owner_consent
+    from voicemanager.consent import owner_links as owner_consent
     from voicemanager.deletion import intake
     from voicemanager.deletion.report import make_report_token
     from voicemanager.models import DeletionRequest, Invitation, Speaker

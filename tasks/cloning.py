@@ -33,7 +33,7 @@ from django.utils import timezone
 from tasks.audio.decode import AudioRejected, iter_blocks
 from voicemanager import credits, engines
 from voicemanager.cloning import file_facts
-from voicemanager.consent_gate import check_consent, consent_evidence
+from voicemanager.consent.gate import check_consent, consent_evidence
 from voicemanager.core import audit
 from voicemanager.models import AudioFile, Voice, VoicePackage
 from voicemanager.providers import PermanentForwardError, TransientForwardError, get_provider

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from voicemanager import credits, engines
-from voicemanager.consent_gate import check_consent
+from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit, outbox
 from voicemanager.core.emails import send_templated_email
 from voicemanager.core.languages import LANGUAGE_NAMES

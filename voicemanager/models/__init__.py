@@ -1,11 +1,11 @@
 """Domain models, one module per concern."""
 from voicemanager.accounts.models import ApiKey, Membership, Organisation, User
+from voicemanager.consent.models import ConsentDocument, ConsentRecording, ConsentSignature
 from voicemanager.core import audit
 from voicemanager.core.audit import AuditEvent
 from voicemanager.core.outbox_message import OutboxMessage
 from voicemanager.files.models import AudioFile, DenoiseJob
 from voicemanager.files.resumable import ResumableUpload
-from voicemanager.models.consent import ConsentDocument, ConsentRecording, ConsentSignature
 from voicemanager.models.deletion import DeletionRequest
 from voicemanager.models.quotes import CreditQuote
 from voicemanager.models.voices import CreditEntry, Voice, VoicePackage

@@ -40,7 +40,7 @@ class Speaker(models.Model):
 
     def unsigned_documents(self) -> list:
         """The current consent documents this speaker has not signed (a new version must be signed again)."""
-        from voicemanager.models.consent import ConsentDocument
+        from voicemanager.consent.models import ConsentDocument
 
         current = ConsentDocument.objects.current()
         signed = set(self.signatures.filter(document__in=current).values_list("document_id", flat=True))
@@ -48,7 +48,7 @@ class Speaker(models.Model):
 
     def has_signed_current_documents(self) -> bool:
         """True once every current document is signed; False while none are published."""
-        from voicemanager.models.consent import ConsentDocument
+        from voicemanager.consent.models import ConsentDocument
 
         return bool(ConsentDocument.objects.current()) and not self.unsigned_documents()
 

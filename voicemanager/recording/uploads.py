@@ -199,7 +199,7 @@ def _after_store(task: RecordingTask, take: Take, user) -> None:
         take.audio_file = audio
         take.save(update_fields=["audio_file"])
         if consent:
-            from booth.consent import statement_for
+            from voicemanager.consent.signing import statement_for
 
             ConsentRecording.objects.update_or_create(
                 task=task, defaults={"speaker": task.speaker, "organisation": task.organisation, "audio": audio,

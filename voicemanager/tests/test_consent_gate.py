@@ -3,7 +3,7 @@ import pytest
 
 from config.celery import app
 from voicemanager import cloning
-from voicemanager.consent_gate import check_consent
+from voicemanager.consent.gate import check_consent
 from voicemanager.models import ConsentDocument, ConsentRecording, Voice, VoicePackage
 from voicemanager.tests.cloning_fixtures import (
     add_credits,

@@ -1,7 +1,7 @@
 """URL patterns: the voice owner's consent page (public, signed link; no account)."""
 from django.urls import path
 
-from voicemanager.views import owner_consent
+from voicemanager.consent.views import owner_consent
 
 urlpatterns = [
     path("consent/<str:token>/", owner_consent.consent_page, name="owner_consent"),

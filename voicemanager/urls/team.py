@@ -2,7 +2,7 @@
 from django.urls import path
 
 from voicemanager.accounts.views import orgs, team
-from voicemanager.views import owner_consent
+from voicemanager.consent.views import owner_consent
 
 urlpatterns = [
     path("team/", orgs.org_list, name="org_list"),

@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from voicemanager import owner_consent
+from voicemanager.consent import owner_links as owner_consent
 from voicemanager.core.access import require_admin_of, team_required, user_organisations
 from voicemanager.core.languages import LANGUAGE_CHOICES
 from voicemanager.models import ConsentDocument, ConsentRecording, Organisation, Speaker

@@ -4,7 +4,7 @@ The admin names the voice owner (``name_voice_owner``); the owner gets an emaile
 signed, expiring link to a page that needs no account, where they sign the current
 Terms, Privacy Policy and Acceptable Use Policy, give their native language(s) and
 record the spoken consent statement in the browser. Until all of that exists the
-set cannot be forwarded: ``voicemanager.consent_gate.check_consent(speaker,
+set cannot be forwarded: ``voicemanager.consent.gate.check_consent(speaker,
 organisation=...)`` is the single rule, and ``status()`` reads it for the pages.
 
 Links carry the speaker, organisation, email and the speaker's ``consent_link_nonce``,
@@ -29,13 +29,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from voicemanager.consent_gate import check_consent
+from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit
 from voicemanager.core.emails import send_after_commit, send_templated_email
 from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, ConsentSignature, Organisation, Speaker
 from voicemanager.recording.native_language import clean_languages
 
-TOKEN_SALT = "voicemanager.owner_consent"
+TOKEN_SALT = "voicemanager.consent.owner_links"
 STATEMENT = ("I, {name}, am aware that recordings of my voice will be used by {organisation} "
              "to create a synthetic version of my voice.")
 MIN_STATEMENT_S = 2.0
