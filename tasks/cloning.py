@@ -29,14 +29,14 @@ from django.core.files import File
 from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from voicemanager.cloning.voices.providers import PermanentForwardError, TransientForwardError, get_provider
+from voicemanager.cloning.voices.voices import file_facts
 
 from tasks.audio.decode import AudioRejected, iter_blocks
-from voicemanager import credits, engines
-from voicemanager.cloning import file_facts
+from voicemanager.cloning.voices import credits, engines
 from voicemanager.consent.gate import check_consent, consent_evidence
 from voicemanager.core import audit
 from voicemanager.models import AudioFile, Voice, VoicePackage
-from voicemanager.providers import PermanentForwardError, TransientForwardError, get_provider
 
 log = logging.getLogger(__name__)
 

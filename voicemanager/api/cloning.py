@@ -21,12 +21,12 @@ from typing import Any, Literal
 from django.http import FileResponse, HttpRequest
 from ninja import Field, Router, Schema
 
-from voicemanager import cloning
 from voicemanager.api.errors import ApiError
 from voicemanager.api.files import FILE_ID_RE
-from voicemanager.engines import DEFAULT_ENGINE
+from voicemanager.cloning.voices import voices as cloning
+from voicemanager.cloning.voices.engines import DEFAULT_ENGINE
+from voicemanager.cloning.voices.providers import webhook
 from voicemanager.models import AudioFile, Voice
-from voicemanager.providers import webhook
 
 router = Router(tags=["cloning"])
 

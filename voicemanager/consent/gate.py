@@ -4,7 +4,7 @@ Full consent is: a signature on the current version of each of the Terms of Serv
 the Privacy Policy and the Acceptable Use Policy, and the spoken consent recording:
 the task's ``ConsentRecording`` for a booth set, or, for a set recorded elsewhere, a
 ``ConsentRecording`` of the speaker for the organisation. The cloning flow calls this
-when a voice is requested (``voicemanager.cloning``) and again right before forwarding
+when a voice is requested (``voicemanager.cloning.voices``) and again right before forwarding
 (``tasks.cloning``), so a page, the API and a redelivered job all meet the same rule.
 """
 from __future__ import annotations

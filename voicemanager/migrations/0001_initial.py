@@ -10,7 +10,7 @@ import voicemanager.accounts.models
 import voicemanager.models.deletion
 import voicemanager.files.models
 import voicemanager.recording.invitations
-import voicemanager.models.voices
+import voicemanager.cloning.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -397,7 +397,7 @@ class Migration(migrations.Migration):
             name='VoicePackage',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(blank=True, max_length=500, upload_to=voicemanager.models.voices.package_upload_to)),
+                ('file', models.FileField(blank=True, max_length=500, upload_to=voicemanager.cloning.models.package_upload_to)),
                 ('size', models.BigIntegerField(default=0)),
                 ('sha256', models.CharField(blank=True, max_length=64)),
                 ('manifest', models.JSONField(blank=True, default=dict)),

@@ -1,5 +1,7 @@
 """Domain models, one module per concern."""
 from voicemanager.accounts.models import ApiKey, Membership, Organisation, User
+from voicemanager.cloning.voices.models import CreditEntry, Voice, VoicePackage
+from voicemanager.cloning.voices.quotes import CreditQuote
 from voicemanager.consent.models import ConsentDocument, ConsentRecording, ConsentSignature
 from voicemanager.core import audit
 from voicemanager.core.audit import AuditEvent
@@ -7,8 +9,6 @@ from voicemanager.core.outbox_message import OutboxMessage
 from voicemanager.files.models import AudioFile, DenoiseJob
 from voicemanager.files.resumable import ResumableUpload
 from voicemanager.models.deletion import DeletionRequest
-from voicemanager.models.quotes import CreditQuote
-from voicemanager.models.voices import CreditEntry, Voice, VoicePackage
 from voicemanager.recording.invitations import Invitation, InvitationError
 from voicemanager.recording.models import RecordingTask
 from voicemanager.recording.speakers import Speaker

@@ -1,8 +1,8 @@
 """URL patterns: the file manager."""
 from django.urls import path
 
+from voicemanager.cloning.voices.views import submit as clone_submit
 from voicemanager.files.views import files
-from voicemanager.views import clone_submit
 
 urlpatterns = [
     path("files/", files.file_list, name="files"),

@@ -1,7 +1,8 @@
 """URL patterns: private voices and submitting a finished task for cloning."""
 from django.urls import path
 
-from voicemanager.views import clone_submit, voices
+from voicemanager.cloning.voices.views import submit as clone_submit
+from voicemanager.cloning.voices.views import voices
 
 urlpatterns = [
     path("voices/", voices.voice_list, name="voices"),

@@ -1,7 +1,7 @@
 """Operator queue for the ``operator`` cloning provider (staff only).
 
 Staff download a voice's package and move the voice through received → training → ready,
-or failed with a reason; ``voicemanager.cloning.advance_stage`` does the rest (succeeded,
+or failed with a reason; ``voicemanager.cloning.voices.advance_stage`` does the rest (succeeded,
 credits, email to the organisation's admins).
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from voicemanager import cloning
+from voicemanager.cloning.voices import voices as cloning
 from voicemanager.core import audit
 from voicemanager.core.access import staff_required
 from voicemanager.models import Voice, VoicePackage

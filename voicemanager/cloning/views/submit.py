@@ -3,7 +3,7 @@
 The page shows a pre-flight panel before anything is sent (refreshed by htmx as the admin
 changes the language or a file's raw/denoised choice): minutes and MB against the engine's
 limits, files that would be discarded and why, QC warnings, missing consent, and the
-expected ready date. Submitting goes through ``voicemanager.cloning.request_voice``, which
+expected ready date. Submitting goes through ``voicemanager.cloning.voices.request_voice``, which
 applies the same checks again (the page is not the gate).
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from voicemanager import cloning
+from voicemanager.cloning.voices import voices as cloning
 from voicemanager.core.access import get_org_for_admin, get_task_for_member, require_admin_of, team_required
 from voicemanager.core.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
 from voicemanager.models import AudioFile, RecordingTask, Speaker

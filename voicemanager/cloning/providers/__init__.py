@@ -22,4 +22,4 @@ class PermanentForwardError(Exception):
 def get_provider(name: str):
     if name not in PROVIDERS:
         raise PermanentForwardError(f"Unknown cloning provider {name!r}; use one of {', '.join(PROVIDERS)}.")
-    return import_module(f"voicemanager.providers.{name}")
+    return import_module(f"voicemanager.cloning.providers.{name}")
