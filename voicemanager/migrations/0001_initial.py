@@ -7,7 +7,7 @@ import secrets
 import uuid
 import voicemanager.core.ids
 import voicemanager.accounts.models
-import voicemanager.models.deletion
+import voicemanager.deletion.models
 import voicemanager.files.models
 import voicemanager.recording.invitations
 import voicemanager.cloning.models
@@ -170,7 +170,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('unconfirmed', 'Waiting for email confirmation'), ('confirmed', 'Confirmed'), ('identified', 'Instances identified'), ('backed_up', 'Backed up'), ('deleted', 'Deleted'), ('verified', 'Verified'), ('completed', 'Completed (report sent)'), ('failed', 'Failed (staff alerted)'), ('rejected', 'Rejected')], db_index=True, default='unconfirmed', max_length=16)),
                 ('confirm_nonce', models.CharField(default=secrets.token_urlsafe, max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('deadline', models.DateTimeField(default=voicemanager.models.deletion.deadline_default)),
+                ('deadline', models.DateTimeField(default=voicemanager.deletion.models.deadline_default)),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True)),
                 ('identified_at', models.DateTimeField(blank=True, null=True)),
                 ('found', models.JSONField(blank=True, default=dict, help_text='Every instance found, by kind.')),

@@ -6,9 +6,9 @@ from voicemanager.consent.models import ConsentDocument, ConsentRecording, Conse
 from voicemanager.core import audit
 from voicemanager.core.audit import AuditEvent
 from voicemanager.core.outbox_message import OutboxMessage
+from voicemanager.deletion.models import DeletionRequest
 from voicemanager.files.models import AudioFile, DenoiseJob
 from voicemanager.files.resumable import ResumableUpload
-from voicemanager.models.deletion import DeletionRequest
 from voicemanager.recording.invitations import Invitation, InvitationError
 from voicemanager.recording.models import RecordingTask
 from voicemanager.recording.speakers import Speaker

@@ -1,7 +1,7 @@
 """Public right-to-be-forgotten pages (no login)."""
 from django.urls import path
 
-from voicemanager.views import forget
+from voicemanager.deletion.views import forget
 
 urlpatterns = [
     path("forget/", forget.forget_form, name="forget"),

@@ -1,7 +1,7 @@
 """Operator pages for deletion requests (under /ops/)."""
 from django.urls import path
 
-from voicemanager.views import ops_deletion
+from voicemanager.deletion.views import ops as ops_deletion
 
 urlpatterns = [
     path("deletion/", ops_deletion.queue, name="ops_deletion"),
