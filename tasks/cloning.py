@@ -29,11 +29,11 @@ from django.core.files import File
 from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from voicemanager.cloning.voices.providers import PermanentForwardError, TransientForwardError, get_provider
-from voicemanager.cloning.voices.voices import file_facts
 
 from tasks.audio.decode import AudioRejected, iter_blocks
-from voicemanager.cloning.voices import credits, engines
+from voicemanager.cloning import credits, engines
+from voicemanager.cloning.providers import PermanentForwardError, TransientForwardError, get_provider
+from voicemanager.cloning.voices import file_facts
 from voicemanager.consent.gate import check_consent, consent_evidence
 from voicemanager.core import audit
 from voicemanager.models import AudioFile, Voice, VoicePackage

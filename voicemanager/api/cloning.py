@@ -23,9 +23,9 @@ from ninja import Field, Router, Schema
 
 from voicemanager.api.errors import ApiError
 from voicemanager.api.files import FILE_ID_RE
-from voicemanager.cloning.voices import voices as cloning
-from voicemanager.cloning.voices.engines import DEFAULT_ENGINE
-from voicemanager.cloning.voices.providers import webhook
+from voicemanager.cloning import voices as cloning
+from voicemanager.cloning.engines import DEFAULT_ENGINE
+from voicemanager.cloning.providers import webhook
 from voicemanager.models import AudioFile, Voice
 
 router = Router(tags=["cloning"])

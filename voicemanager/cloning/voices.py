@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from voicemanager.cloning.voices import credits, engines
+from voicemanager.cloning import credits, engines
 from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit, outbox
 from voicemanager.core.emails import send_templated_email

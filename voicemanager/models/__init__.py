@@ -1,7 +1,7 @@
 """Domain models, one module per concern."""
 from voicemanager.accounts.models import ApiKey, Membership, Organisation, User
-from voicemanager.cloning.voices.models import CreditEntry, Voice, VoicePackage
-from voicemanager.cloning.voices.quotes import CreditQuote
+from voicemanager.cloning.models import CreditEntry, Voice, VoicePackage
+from voicemanager.cloning.quotes import CreditQuote
 from voicemanager.consent.models import ConsentDocument, ConsentRecording, ConsentSignature
 from voicemanager.core import audit
 from voicemanager.core.audit import AuditEvent

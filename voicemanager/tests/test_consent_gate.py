@@ -2,7 +2,7 @@
 import pytest
 
 from config.celery import app
-from voicemanager.cloning.voices import voices as cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.consent.gate import check_consent
 from voicemanager.models import ConsentDocument, ConsentRecording, Voice, VoicePackage
 from voicemanager.tests.cloning_fixtures import (

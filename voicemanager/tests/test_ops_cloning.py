@@ -3,7 +3,7 @@ import pytest
 from django.urls import reverse
 
 from config.celery import app
-from voicemanager.cloning.voices import voices as cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.models import CreditEntry, Voice
 from voicemanager.tests.cloning_fixtures import add_credits, make_audio_file, voice_owner
 

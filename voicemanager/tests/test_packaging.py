@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from config.celery import app
-from voicemanager.cloning.voices import voices as cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.models import Voice, VoicePackage
 from voicemanager.tests.cloning_fixtures import add_credits, booth_takes, give_full_consent
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.celery import app
-from voicemanager.cloning.voices import voices as cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.models import Voice, VoicePackage
 from voicemanager.tests.cloning_fixtures import add_credits, make_audio_file, voice_owner
 
@@ -182,7 +182,7 @@ def test_a_database_error_after_the_claim_is_retried_and_forwards(cast, webhook_
     """
     from django.db import OperationalError
 
-    from voicemanager.cloning.voices.providers import webhook
+    from voicemanager.cloning.providers import webhook
 
     real = webhook.forward
     calls = []

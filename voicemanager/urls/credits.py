@@ -1,7 +1,7 @@
 """URL patterns: credits (balance, ledger, staff top-ups, professional quotes) under /vm/."""
 from django.urls import path
 
-from voicemanager.cloning.voices.views import credits
+from voicemanager.cloning.views import credits
 
 urlpatterns = [
     path("credits/", credits.credits_home, name="credits"),

@@ -1,7 +1,7 @@
 """URL patterns: the file manager."""
 from django.urls import path
 
-from voicemanager.cloning.voices.views import submit as clone_submit
+from voicemanager.cloning.views import submit as clone_submit
 from voicemanager.files.views import files
 
 urlpatterns = [

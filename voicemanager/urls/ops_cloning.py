@@ -1,7 +1,7 @@
 """URL patterns: the operator's cloning queue (staff)."""
 from django.urls import path
 
-from voicemanager.cloning.voices.views import ops as ops_cloning
+from voicemanager.cloning.views import ops as ops_cloning
 
 urlpatterns = [
     path("cloning/", ops_cloning.queue, name="ops_cloning"),

@@ -1,8 +1,8 @@
 """URL patterns: private voices and submitting a finished task for cloning."""
 from django.urls import path
 
-from voicemanager.cloning.voices.views import submit as clone_submit
-from voicemanager.cloning.voices.views import voices
+from voicemanager.cloning.views import submit as clone_submit
+from voicemanager.cloning.views import voices
 
 urlpatterns = [
     path("voices/", voices.voice_list, name="voices"),

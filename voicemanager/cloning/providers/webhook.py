@@ -19,7 +19,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from voicemanager.cloning.voices.providers import PermanentForwardError, TransientForwardError
+from voicemanager.cloning.providers import PermanentForwardError, TransientForwardError
 
 DOWNLOAD_SALT = "voicemanager.package-download"
 TIMEOUT_S = 15

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from voicemanager.cloning.voices import credits
+from voicemanager.cloning import credits
 from voicemanager.core.access import get_org_for_admin, staff_required, team_required, user_organisations
 from voicemanager.models import CreditQuote, Organisation, Voice
 

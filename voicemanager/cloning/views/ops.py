@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from voicemanager.cloning.voices import voices as cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.core import audit
 from voicemanager.core.access import staff_required
 from voicemanager.models import Voice, VoicePackage

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from voicemanager.cloning.voices import voices as cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.core.access import get_org_for_admin, get_task_for_member, require_admin_of, team_required
 from voicemanager.core.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
 from voicemanager.models import AudioFile, RecordingTask, Speaker

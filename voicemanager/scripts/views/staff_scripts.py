@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from voicemanager.cloning.voices import credits
+from voicemanager.cloning import credits
 from voicemanager.core import audit
 from voicemanager.core.access import staff_required
 from voicemanager.core.languages import LANGUAGE_CHOICES
