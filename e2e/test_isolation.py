@@ -124,7 +124,8 @@ def rule_for(route: str, origin: str) -> str:
         return "uploads"
     if path.startswith(API_PREFIX):
         return "api"
-    if origin == "voicemanager.urls.public" or path in ("", "healthz") or path.startswith("accounts/"):
+    # Public pages are listed at the root of config/urls.py itself (origin "": no include).
+    if origin == "" or path.startswith("accounts/"):
         return "public"
     return "unknown"
 

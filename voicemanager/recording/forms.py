@@ -1,8 +1,10 @@
-"""Task forms: assign a recording task, change its due date, filter the Tasks tab."""
+"""Recording forms: assign a task, change its due date, filter the Tasks tab; the contractor's account form."""
 from __future__ import annotations
 
 from django import forms
 
+from voicemanager.accounts.forms import NewAccountForm
+from voicemanager.core.languages import LANGUAGE_CHOICES
 from voicemanager.models import RecordingTask
 from voicemanager.recording.assignments import default_file_path, validate_due_date, validate_file_path
 
@@ -106,3 +108,17 @@ class TaskFilterForm(forms.Form):
         if data.get("script"):
             queryset = queryset.filter(script__public_id=data["script"])
         return queryset.order_by(*SORTS.get(data.get("sort") or "-created", SORTS["-created"]), "pk")
+
+
+class ContractorSignupForm(NewAccountForm):
+    email = forms.EmailField(disabled=True, required=False, help_text="Fixed by the invitation.")
+    native_languages = forms.MultipleChoiceField(
+        choices=LANGUAGE_CHOICES, label="Native language(s)",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-grid"}),
+    )
+    field_order = ["email", "full_name", "native_languages", "password1", "password2"]
+
+    def __init__(self, *args, invitation_email: str, **kwargs):
+        super().__init__(*args, email=invitation_email, **kwargs)
+        self.invitation_email = invitation_email
+        self.fields["email"].initial = invitation_email

@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from voicemanager.models import Invitation, InvitationError, RecordingTask
 from voicemanager.recording.accept import accept_as_existing_contractor, accept_as_new_contractor
-from voicemanager.recording.invite_forms import ContractorSignupForm
+from voicemanager.recording.forms import ContractorSignupForm
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

@@ -1,6 +1,6 @@
 """A small Python client for the Voice Manager API (standard library only).
 
-    from voicemanager.client import Client
+    from voicemanager_client import Client   # clients/python/ on the path
     api = Client("https://vm.example.com", api_key="vmk_…")
     f = api.upload_file("take1.wav", path="owners/jane", speaker_id="spk_…")
     voice = api.start_cloning([f["fileId"]], alias="my-instant-clone", metadata={"gender": "female"})
