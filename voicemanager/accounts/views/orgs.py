@@ -14,7 +14,7 @@ def org_list(request: HttpRequest) -> HttpResponse:
     orgs = user_organisations(request.user).order_by("name")
     admin_of = set(Organisation.objects.administered_by(request.user).values_list("pk", flat=True))
     rows = [(org, request.user.is_staff or org.pk in admin_of) for org in orgs]
-    return render(request, "voicemanager/accounts/team/org_list.html", {"rows": rows, "can_invite": bool(admin_of)
+    return render(request, "voicemanager/team/org_list.html", {"rows": rows, "can_invite": bool(admin_of)
                                                                 or request.user.is_staff})
 
 
@@ -35,7 +35,7 @@ def org_context(request: HttpRequest, org: Organisation) -> dict:
 @team_required
 def org_detail(request: HttpRequest, org_id: str) -> HttpResponse:
     org = get_org_for_member(request, org_id)
-    return render(request, "voicemanager/accounts/team/org_detail.html", org_context(request, org))
+    return render(request, "voicemanager/team/org_detail.html", org_context(request, org))
 
 
 @team_required

@@ -61,7 +61,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Invitation sent to {invitation.email} ({invitation.role} of {org.name}).")
             return redirect("org_detail", org_id=org.public_id)
-    return render(request, "voicemanager/accounts/team/invite.html",
+    return render(request, "voicemanager/team/invite.html",
                   {"form": form, "contractor_url": contractor_invite_url()})
 
 
@@ -74,7 +74,7 @@ def _members_response(request: HttpRequest, org: Organisation) -> HttpResponse:
     from voicemanager.accounts.views.orgs import org_context
 
     if request.htmx:
-        return render(request, "voicemanager/accounts/team/org_detail.html#members", org_context(request, org))
+        return render(request, "voicemanager/team/org_detail.html#members", org_context(request, org))
     return redirect("org_detail", org_id=org.public_id)
 
 
@@ -136,7 +136,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         if invitation.kind != Invitation.Kind.TEAM:
             raise InvitationError("This link is not a team invitation.")
     except InvitationError as exc:
-        return render(request, "voicemanager/accounts/team/join_invalid.html", {"message": str(exc)}, status=410)
+        return render(request, "voicemanager/team/join_invalid.html", {"message": str(exc)}, status=410)
     org = invitation.organisation
     existing = User.objects.filter(email=invitation.email).first()
     context = {"invitation": invitation, "org": org, "token": token}
@@ -144,15 +144,15 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     if user.is_authenticated:
         if user.email != invitation.email:
             context["mode"] = "wrong_user"
-            return render(request, "voicemanager/accounts/team/join.html", context, status=403)
+            return render(request, "voicemanager/team/join.html", context, status=403)
         context["mode"] = "confirm"
         if request.method == "POST":
             return _accept(request, invitation, user)
-        return render(request, "voicemanager/accounts/team/join.html", context)
+        return render(request, "voicemanager/team/join.html", context)
     if existing is not None:
         context["mode"] = "login"
         context["login_url"] = f"{reverse('login')}?next={request.path}"
-        return render(request, "voicemanager/accounts/team/join.html", context)
+        return render(request, "voicemanager/team/join.html", context)
     form = JoinSignupForm(request.POST or None, email=invitation.email)
     context.update(mode="signup", form=form)
     if request.method == "POST" and form.is_valid():
@@ -162,17 +162,17 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
                                                     full_name=form.cleaned_data["full_name"], kind=User.Kind.TEAM)
                 team.accept_invitation(invitation, new_user)
         except (InvitationError, team.TeamError) as exc:
-            return render(request, "voicemanager/accounts/team/join_invalid.html", {"message": str(exc)}, status=410)
+            return render(request, "voicemanager/team/join_invalid.html", {"message": str(exc)}, status=410)
         login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to {org.name}.")
         return redirect("org_detail", org_id=org.public_id)
-    return render(request, "voicemanager/accounts/team/join.html", context)
+    return render(request, "voicemanager/team/join.html", context)
 
 
 def _accept(request: HttpRequest, invitation: Invitation, user) -> HttpResponse:
     try:
         membership = team.accept_invitation(invitation, user)
     except (InvitationError, team.TeamError) as exc:
-        return render(request, "voicemanager/accounts/team/join_invalid.html", {"message": str(exc)}, status=410)
+        return render(request, "voicemanager/team/join_invalid.html", {"message": str(exc)}, status=410)
     messages.success(request, f"You joined {membership.organisation.name} as {membership.get_role_display().lower()}.")
     return redirect("org_detail", org_id=membership.organisation.public_id)

@@ -48,7 +48,7 @@ def credits_home(request: HttpRequest) -> HttpResponse:
     if len(orgs) == 1:
         return redirect("credits_org", org_id=orgs[0].public_id)
     rows = [(org, credits.balance(org)) for org in orgs]
-    return render(request, "voicemanager/cloning/credits/home.html", {"rows": rows})
+    return render(request, "voicemanager/credits/home.html", {"rows": rows})
 
 
 def credits_context(request: HttpRequest, org: Organisation) -> dict:
@@ -72,7 +72,7 @@ def credits_context(request: HttpRequest, org: Organisation) -> dict:
 @team_required
 def credits_org(request: HttpRequest, org_id: str) -> HttpResponse:
     org = get_org_for_admin(request, org_id)
-    return render(request, "voicemanager/cloning/credits/org.html", credits_context(request, org))
+    return render(request, "voicemanager/credits/org.html", credits_context(request, org))
 
 
 @staff_required
@@ -88,7 +88,7 @@ def credits_add(request: HttpRequest, org_id: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
     context = credits_context(request, org) | {"add_form": form}
-    return render(request, "voicemanager/cloning/credits/org.html", context, status=400)
+    return render(request, "voicemanager/credits/org.html", context, status=400)
 
 
 @staff_required
@@ -108,7 +108,7 @@ def quote_create(request: HttpRequest, org_id: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
     context = credits_context(request, org) | {"quote_form": form}
-    return render(request, "voicemanager/cloning/credits/org.html", context, status=400)
+    return render(request, "voicemanager/credits/org.html", context, status=400)
 
 
 def _quote(request: HttpRequest, org_id: str, pk: int) -> CreditQuote:

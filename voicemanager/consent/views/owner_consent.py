@@ -67,7 +67,7 @@ def voice_owners(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"The consent link was emailed to {speaker.email}.")
                 return redirect("voice_owner_detail", speaker_id=speaker.public_id)
     rows = [(s, owner_consent.status(s)) for s in owners]
-    return render(request, "voicemanager/accounts/team/voice_owners.html",
+    return render(request, "voicemanager/team/voice_owners.html",
                   {"rows": rows, "form": form, "can_name": bool(admin_orgs)})
 
 
@@ -84,7 +84,7 @@ def voice_owner_detail(request: HttpRequest, speaker_id: str) -> HttpResponse:
         "is_admin": request.user.is_staff or speaker.organisation.is_admin(request.user),
         "voices": speaker.voices.order_by("-created_at"),
     }
-    return render(request, "voicemanager/accounts/team/voice_owner_detail.html", context)
+    return render(request, "voicemanager/team/voice_owner_detail.html", context)
 
 
 @team_required

@@ -35,7 +35,7 @@ def _org(public_id: str) -> Organisation:
 def ops_orgs(request: HttpRequest) -> HttpResponse:
     orgs = Organisation.objects.order_by("name")
     rows = [(org, credits.balance(org), RecordingTask.objects.for_org(org).open().count()) for org in orgs]
-    return render(request, "voicemanager/accounts/team/ops_orgs.html", {"rows": rows})
+    return render(request, "voicemanager/team/ops_orgs.html", {"rows": rows})
 
 
 @staff_required
@@ -51,7 +51,7 @@ def ops_org(request: HttpRequest, org_id: str) -> HttpResponse:
         "scripts": Script.objects.for_org(org).current().order_by("-created_at"),
         "staff_events": AuditEvent.objects.filter(organisation=org, by_staff=True)[:30],
     }
-    return render(request, "voicemanager/accounts/team/ops_org.html", context)
+    return render(request, "voicemanager/team/ops_org.html", context)
 
 
 @staff_required
@@ -70,5 +70,5 @@ def ops_script_create(request: HttpRequest, org_id: str) -> HttpResponse:
             messages.success(request, f"Script “{script.title}” created for {org.name} with "
                                       f"{script.sections.count()} sections (marked as created by staff).")
             return redirect("ops_org", org_id=org.public_id)
-    return render(request, "voicemanager/accounts/team/ops_script_new.html", {"org": org, "form": form},
+    return render(request, "voicemanager/team/ops_script_new.html", {"org": org, "form": form},
                   status=400 if form.errors else 200)
