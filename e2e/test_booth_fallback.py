@@ -7,13 +7,12 @@ import hashlib
 import pytest
 from django.test import Client
 
-from booth.models import Take
 from booth.tests.helpers import give_consent
 from e2e.booth_fixtures import mic_page
 from tasks.audio.decode import probe
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse
-from voicemanager.models import AudioFile
+from voicemanager.models import AudioFile, Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000

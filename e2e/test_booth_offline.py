@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from booth.models import Take
 from booth.tests.helpers import give_consent
 from e2e.booth_fixtures import mic_page
 from tasks.audio.hashing import sha256_file
+from voicemanager.models import Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000

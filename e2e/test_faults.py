@@ -295,9 +295,8 @@ def full_disk(settings):
 
 
 def test_booth_upload_on_a_full_disk_is_a_retryable_error_and_stores_nothing(cast, client, full_disk, settings):
-    from booth.models import Take
     from booth.tests.helpers import sign_all
-    from voicemanager.models import AudioFile, ConsentRecording
+    from voicemanager.models import AudioFile, ConsentRecording, Take
 
     sign_all(cast.speaker_a)
     consent_audio = AudioFile.objects.create(organisation=cast.org_x, name="c.wav", file="seed/c.wav",
@@ -368,8 +367,8 @@ def test_upload_committed_before_a_failure_keeps_its_file(cast, transactional_db
 
 def test_take_committed_before_a_failure_keeps_its_file_and_a_retry_finds_it(cast, transactional_db, monkeypatch,
                                                                              tmp_path):
-    from booth.models import Take
     from booth.tests.helpers import sign_all
+    from voicemanager.models import Take
     from voicemanager.recording import uploads
 
     sign_all(cast.speaker_a)

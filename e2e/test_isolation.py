@@ -211,8 +211,8 @@ class Side:
 
 
 def build_world(cast) -> dict[str, Side]:
-    from booth.models import Take
     from voicemanager import models as m
+    from voicemanager.models import Take
 
     sides = {"X": Side("X", "admin_x", "contractor_a", "key_x"), "Y": Side("Y", "admin_y", "contractor_b", "key_y")}
     spec = {"X": (cast.org_x, cast.task_a, cast.script_x, cast.speaker_a, cast.contractor_a),

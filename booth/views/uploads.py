@@ -14,11 +14,10 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from booth.models import Take
 from voicemanager.consent.signing import consent_problem
 from voicemanager.core.access import get_task_for_contractor
 from voicemanager.files.tus import UploadNotAvailable, claim_completed_upload, release_upload
-from voicemanager.models import Section
+from voicemanager.models import Section, Take
 from voicemanager.recording.takes import EDITABLE
 from voicemanager.recording.uploads import (
     KINDS,

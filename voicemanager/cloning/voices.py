@@ -62,7 +62,7 @@ def expected_ready(language: str, submitted: date | None = None) -> tuple[date, 
 
 def _section_orders(files: list[AudioFile]) -> dict[int, tuple]:
     """Section position of each booth file (or of the original a denoised file came from)."""
-    from booth.models import Take
+    from voicemanager.models import Take
 
     originals = {f.pk: (f.derived_from_id or f.pk) for f in files}
     positions = dict(

@@ -17,13 +17,13 @@ from django.core.files.storage import default_storage
 from django.db import models, router, transaction
 from django.db.models.deletion import Collector
 
-from booth.models import Take
 from voicemanager.models import (
     AudioFile,
     ConsentRecording,
     DeletionRequest,
     RecordingTask,
     Speaker,
+    Take,
     Voice,
     VoicePackage,
 )

@@ -289,7 +289,7 @@ def _sort_value(row: dict, key: str):
 
 def task_qc_rows(task: RecordingTask, sort: str = "verdict", direction: str = "") -> tuple[list[dict], str, str]:
     """Rows of the task's QC table, sorted (worst first by default); unknown values sort last."""
-    from booth.models import Take
+    from voicemanager.models import Take
 
     takes = (Take.objects.filter(task=task, status=Take.Status.SUBMITTED, kind=Take.Kind.TAKE)
              .select_related("section", "audio_file").prefetch_related("audio_file__derivatives")

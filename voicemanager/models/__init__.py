@@ -10,7 +10,7 @@ from voicemanager.deletion.models import DeletionRequest
 from voicemanager.files.models import AudioFile, DenoiseJob
 from voicemanager.files.resumable import ResumableUpload
 from voicemanager.recording.invitations import Invitation, InvitationError
-from voicemanager.recording.models import RecordingTask
+from voicemanager.recording.models import RecordingTask, Take
 from voicemanager.recording.speakers import Speaker
 from voicemanager.scripts.models import Script, Section
 
@@ -18,6 +18,6 @@ __all__ = [
     "audit",
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
     "CreditEntry", "CreditQuote", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
-    "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "User", "Voice",
+    "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "Take", "User", "Voice",
     "VoicePackage",
 ]

@@ -16,10 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from booth.models import Take
 from voicemanager.core import audit, outbox
 from voicemanager.core.emails import send_templated_email
-from voicemanager.models import AudioFile, Membership, RecordingTask, Section
+from voicemanager.models import AudioFile, Membership, RecordingTask, Section, Take
 
 log = logging.getLogger(__name__)
 

@@ -26,12 +26,11 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from booth.models import Take
 from tasks.audio.decode import AudioInfo, AudioRejected, to_wav, validate
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse, room_tone_report
 from voicemanager.files.committed import stored_after_failure
-from voicemanager.models import AudioFile, ConsentRecording, RecordingTask, Section
+from voicemanager.models import AudioFile, ConsentRecording, RecordingTask, Section, Take
 
 log = logging.getLogger(__name__)
 

@@ -97,7 +97,7 @@ def booth_takes(task, seconds_each: float, *, rate: int = 16000, denoised: bool 
     """One submitted take per section (originals returned; denoised versions beside them if asked)."""
     import uuid
 
-    from booth.models import Take
+    from voicemanager.models import Take
 
     files = []
     for section in task.script.sections.order_by("position"):

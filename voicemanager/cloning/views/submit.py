@@ -26,7 +26,7 @@ AGES = [("", "—"), ("young", "Young"), ("middle_aged", "Middle-aged"), ("old",
 
 def task_originals(task: RecordingTask) -> list[AudioFile]:
     """The task's submitted takes in section order (the originals; denoised versions hang off them)."""
-    from booth.models import Take
+    from voicemanager.models import Take
 
     takes = (Take.objects.filter(task=task, status=Take.Status.SUBMITTED, kind=Take.Kind.TAKE,
                                  audio_file__isnull=False)

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from booth.models import Take
 from voicemanager.core.access import (
     admin_organisations,
     get_task_for_member,
@@ -20,7 +19,7 @@ from voicemanager.core.access import (
     team_required,
     user_organisations,
 )
-from voicemanager.models import RecordingTask, Script
+from voicemanager.models import RecordingTask, Script, Take
 from voicemanager.recording import assignments, native_language
 from voicemanager.recording.forms import AssignTaskForm, DueDateForm, TaskFilterForm
 
