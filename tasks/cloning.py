@@ -51,11 +51,9 @@ class PackagingError(Exception):
 
 def fail_voice(voice_pk: int, reason: str) -> None:
     with transaction.atomic():
-        voice = Voice.objects.select_for_update().filter(pk=voice_pk).first()
-        if voice is None or voice.status in (Voice.Status.SUCCEEDED, Voice.Status.FAILED):
+        voice = Voice.objects.filter(pk=voice_pk).first()
+        if voice is None or not voice.fail(reason):
             return
-        voice.status, voice.stage, voice.failure_reason = Voice.Status.FAILED, Voice.Stage.FAILED, reason[:2000]
-        voice.save(update_fields=["status", "stage", "failure_reason", "updated_at"])
         audit.record("voice.failed", organisation=voice.organisation, target=voice, reason=reason[:500])
 
 
@@ -232,8 +230,7 @@ def package_voice(self, voice_pk: int) -> None:
             file=package.file.name, size=size, sha256=sha.hexdigest(), manifest=manifest, built_at=timezone.now())
         if not updated:  # another delivery finished first; keep its archive
             package.file.storage.delete(package.file.name)
-        Voice.objects.filter(pk=voice.pk, stage=Voice.Stage.NEW).update(
-            stage=Voice.Stage.PACKAGED, status=Voice.Status.PROCESSING, updated_at=timezone.now())
+        Voice.objects.filter(pk=voice.pk).mark_packaged()
         audit.record("voice.packaged", organisation=voice.organisation, target=voice,
                      storage_locations=[package.file.name], size=size)
     forward_voice.delay(voice.pk)
@@ -286,7 +283,6 @@ def forward_voice(self, voice_pk: int) -> None:
         return
     with transaction.atomic():
         VoicePackage.objects.filter(pk=package.pk).update(forwarded_at=timezone.now(), forward_error="")
-        Voice.objects.filter(pk=voice.pk, stage__in=[Voice.Stage.NEW, Voice.Stage.PACKAGED]).update(
-            stage=Voice.Stage.FORWARDED, status=Voice.Status.PROCESSING, provider_ref=ref[:200], updated_at=timezone.now())
+        Voice.objects.filter(pk=voice.pk).mark_forwarded(ref)
         audit.record("voice.forwarded", organisation=voice.organisation, target=voice, provider=voice.provider,
                      attempts=package.forward_attempts)

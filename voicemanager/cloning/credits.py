@@ -16,7 +16,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from voicemanager.core import audit, outbox
 from voicemanager.models import CreditEntry, CreditQuote, Membership, Organisation, Voice
@@ -155,9 +154,7 @@ def create_quote(voice: Voice, amount: int, actor, *, data_minutes: int = 0, ser
         if CreditQuote.objects.filter(voice=voice, status=CreditQuote.Status.ACCEPTED).exists():
             raise ValidationError("This voice's quote was already accepted and charged.")
         # A new quote replaces the open one (e.g. a corrected amount).
-        CreditQuote.objects.filter(voice=voice, status=CreditQuote.Status.PENDING).update(
-            status=CreditQuote.Status.WITHDRAWN, decided_by=actor, decided_at=timezone.now()
-        )
+        CreditQuote.objects.filter(voice=voice).withdraw_pending(actor)
         quote = CreditQuote.objects.create(
             organisation=voice.organisation, voice=voice, amount=amount, language=voice.language,
             data_minutes=max(int(data_minutes or 0), 0), service_level=service_level, note=note.strip(),
@@ -188,9 +185,7 @@ def accept_quote(quote: CreditQuote, user) -> CreditEntry:
             raise InsufficientCredits(locked.organisation, locked.amount, max(have, 0))
         entry = _charge(locked.organisation, locked.amount, key=f"quote:{locked.pk}:charge", actor=user,
                         voice=locked.voice, reason=f"Professional voice {locked.voice.alias} (quote {locked.pk})")
-        locked.status, locked.decided_by, locked.decided_at = CreditQuote.Status.ACCEPTED, user, timezone.now()
-        locked.credit_entry = entry
-        locked.save(update_fields=["status", "decided_by", "decided_at", "credit_entry"])
+        locked.accept(user, entry)
         audit.record("credits.quote_accepted", actor=user, organisation=locked.organisation, target=locked.voice,
                      amount=-locked.amount, quote=locked.pk)
         voice_pk = locked.voice_id
@@ -213,8 +208,7 @@ def decline_quote(quote: CreditQuote, user) -> None:
         locked = CreditQuote.objects.select_for_update().get(pk=quote.pk)
         if locked.status != CreditQuote.Status.PENDING:
             raise QuoteError(f"This quote is {locked.get_status_display().lower()}; it cannot be declined.")
-        locked.status, locked.decided_by, locked.decided_at = CreditQuote.Status.DECLINED, user, timezone.now()
-        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        locked.decline(user)
         audit.record("credits.quote_declined", actor=user, organisation=locked.organisation, target=locked.voice,
                      amount=locked.amount, quote=locked.pk)
     quote.refresh_from_db()

@@ -2,16 +2,30 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from voicemanager.core.ids import voice_id
 from voicemanager.core.languages import LANGUAGE_CHOICES
 
 
+class StageError(ValueError):
+    """A stage the voice cannot move to from where it is."""
+
+
 class VoiceQuerySet(models.QuerySet):
     def for_org(self, organisation) -> VoiceQuerySet:
         return self.filter(organisation=organisation)
+
+    # The packaging worker's claims: conditional updates, so a redelivered job changes nothing.
+    def mark_packaged(self) -> int:
+        return self.filter(stage=Voice.Stage.NEW).update(
+            stage=Voice.Stage.PACKAGED, status=Voice.Status.PROCESSING, updated_at=timezone.now())
+
+    def mark_forwarded(self, provider_ref: str) -> int:
+        return self.filter(stage__in=[Voice.Stage.NEW, Voice.Stage.PACKAGED]).update(
+            stage=Voice.Stage.FORWARDED, status=Voice.Status.PROCESSING, provider_ref=provider_ref[:200],
+            updated_at=timezone.now())
 
 
 class Voice(models.Model):
@@ -72,6 +86,51 @@ class Voice(models.Model):
 
     def __str__(self) -> str:
         return self.alias
+
+    def advance(self, stage: str, *, reason: str = "", provider_ref: str = "") -> bool:
+        """Move a forwarded voice to ``stage`` (ready: succeeded; failed: keeps the reason).
+
+        Return False when it is already there (a repeated callback or double click changes
+        nothing); raise StageError for a move its stage does not allow.
+        """
+        with transaction.atomic():
+            locked = Voice.objects.select_for_update().get(pk=self.pk)
+            if locked.stage == stage:
+                return False
+            if stage not in NEXT_STAGES.get(locked.stage, set()):
+                raise StageError(f"A voice that is {locked.get_stage_display().lower()} cannot become {stage}.")
+            if stage == Voice.Stage.FAILED and not reason.strip():
+                raise StageError("Give the reason the voice failed.")
+            locked.stage = stage
+            if provider_ref:
+                locked.provider_ref = provider_ref[:200]
+            if stage == Voice.Stage.READY:
+                locked.status, locked.succeeded_at = Voice.Status.SUCCEEDED, timezone.now()
+            elif stage == Voice.Stage.FAILED:
+                locked.status, locked.failure_reason = Voice.Status.FAILED, reason.strip()[:2000]
+            else:
+                locked.status = Voice.Status.PROCESSING
+            locked.save()
+        self.refresh_from_db()
+        return True
+
+    def fail(self, reason: str) -> bool:
+        """Packaging or forwarding cannot go on; False when the voice had already finished."""
+        with transaction.atomic():
+            locked = Voice.objects.select_for_update().get(pk=self.pk)
+            if locked.status in (Voice.Status.SUCCEEDED, Voice.Status.FAILED):
+                return False
+            locked.status, locked.stage, locked.failure_reason = Voice.Status.FAILED, Voice.Stage.FAILED, reason[:2000]
+            locked.save(update_fields=["status", "stage", "failure_reason", "updated_at"])
+        self.refresh_from_db()
+        return True
+
+
+NEXT_STAGES = {
+    Voice.Stage.FORWARDED: {Voice.Stage.RECEIVED, Voice.Stage.TRAINING, Voice.Stage.READY, Voice.Stage.FAILED},
+    Voice.Stage.RECEIVED: {Voice.Stage.TRAINING, Voice.Stage.READY, Voice.Stage.FAILED},
+    Voice.Stage.TRAINING: {Voice.Stage.READY, Voice.Stage.FAILED},
+}
 
 
 def package_upload_to(instance: VoicePackage, filename: str) -> str:

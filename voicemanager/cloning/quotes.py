@@ -15,6 +15,10 @@ class CreditQuoteQuerySet(models.QuerySet):
     def pending(self) -> CreditQuoteQuerySet:
         return self.filter(status=CreditQuote.Status.PENDING)
 
+    def withdraw_pending(self, actor) -> int:
+        """A new quote replaces the open one (e.g. a corrected amount)."""
+        return self.pending().update(status=CreditQuote.Status.WITHDRAWN, decided_by=actor, decided_at=timezone.now())
+
 
 class CreditQuote(models.Model):
     """The price of one professional voice; it depends on language, amount of data and service level."""
@@ -61,3 +65,14 @@ class CreditQuote(models.Model):
 
     def __str__(self) -> str:
         return f"Quote {self.pk}: {self.amount} credits for {self.voice} ({self.status})"
+
+    # Status changes; the callers (voicemanager/cloning/credits.py) hold the row lock and charge first.
+    def accept(self, user, entry) -> None:
+        """Accepted and charged by ``entry``."""
+        self.status, self.decided_by, self.decided_at = CreditQuote.Status.ACCEPTED, user, timezone.now()
+        self.credit_entry = entry
+        self.save(update_fields=["status", "decided_by", "decided_at", "credit_entry"])
+
+    def decline(self, user) -> None:
+        self.status, self.decided_by, self.decided_at = CreditQuote.Status.DECLINED, user, timezone.now()
+        self.save(update_fields=["status", "decided_by", "decided_at"])

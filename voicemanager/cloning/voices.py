@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from voicemanager.cloning import credits, engines
+from voicemanager.cloning.models import NEXT_STAGES, StageError  # noqa: F401 (re-exported for the views)
 from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit, outbox
 from voicemanager.core.emails import send_templated_email
@@ -232,37 +233,14 @@ def _check_credits(org, voice_type: str) -> None:
 
 # --- stages after forwarding -------------------------------------------------------------------
 
-NEXT_STAGES = {
-    Voice.Stage.FORWARDED: {Voice.Stage.RECEIVED, Voice.Stage.TRAINING, Voice.Stage.READY, Voice.Stage.FAILED},
-    Voice.Stage.RECEIVED: {Voice.Stage.TRAINING, Voice.Stage.READY, Voice.Stage.FAILED},
-    Voice.Stage.TRAINING: {Voice.Stage.READY, Voice.Stage.FAILED},
-}
-
-
-class StageError(ValueError):
-    pass
 
 
 def advance_stage(voice: Voice, stage: str, *, reason: str = "", actor=None, provider_ref: str = "") -> Voice:
     """Move a forwarded voice on; ready → succeeded (charge, email admins), failed keeps the reason."""
     with transaction.atomic():
-        locked = Voice.objects.select_for_update().get(pk=voice.pk)
-        if locked.stage == stage:
+        locked = Voice.objects.get(pk=voice.pk)
+        if not locked.advance(stage, reason=reason, provider_ref=provider_ref):
             return locked  # a repeated callback or double click changes nothing
-        if stage not in NEXT_STAGES.get(locked.stage, set()):
-            raise StageError(f"A voice that is {locked.get_stage_display().lower()} cannot become {stage}.")
-        if stage == Voice.Stage.FAILED and not reason.strip():
-            raise StageError("Give the reason the voice failed.")
-        locked.stage = stage
-        if provider_ref:
-            locked.provider_ref = provider_ref[:200]
-        if stage == Voice.Stage.READY:
-            locked.status, locked.succeeded_at = Voice.Status.SUCCEEDED, timezone.now()
-        elif stage == Voice.Stage.FAILED:
-            locked.status, locked.failure_reason = Voice.Status.FAILED, reason.strip()[:2000]
-        else:
-            locked.status = Voice.Status.PROCESSING
-        locked.save()
         audit.record(f"voice.{stage}", actor=actor, organisation=locked.organisation, target=locked,
                      reason=reason.strip()[:500])
         if stage == Voice.Stage.READY:

@@ -5,7 +5,6 @@ nothing is identified or deleted until the requester confirms.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from django.core import signing
@@ -79,11 +78,8 @@ def request_from_token(token: str) -> DeletionRequest:
 def confirm(token: str, *, ip: str | None = None) -> DeletionRequest:
     """Confirm once: a conditional update on status and nonce; the nonce is rotated so the link dies."""
     req = request_from_token(token)
-    now = timezone.now()
     with transaction.atomic():
-        claimed = DeletionRequest.objects.filter(
-            pk=req.pk, status=DeletionRequest.Status.UNCONFIRMED, confirm_nonce=req.confirm_nonce
-        ).update(status=DeletionRequest.Status.CONFIRMED, confirmed_at=now, confirm_nonce=secrets.token_urlsafe())
+        claimed = DeletionRequest.objects.filter(pk=req.pk).confirm(req.confirm_nonce)
         if not claimed:
             raise ConfirmError("This confirmation link has already been used or is no longer valid.")
         req.refresh_from_db()

@@ -15,6 +15,36 @@ def deadline_default():
     return timezone.now() + timedelta(days=30)
 
 
+class DeletionRequestQuerySet(models.QuerySet):
+    """Every status change of a deletion request: a conditional update on the status it must have,
+    so two workers (or a worker and staff) never both move it; each returns how many rows moved."""
+
+    def finish(self, from_status: str, to_status: str, **fields) -> int:
+        """One step done: the next status, and the step's lease released."""
+        return self.filter(status=from_status).update(status=to_status, lease_until=None, **fields)
+
+    def confirm(self, nonce: str) -> int:
+        """The requester clicked the emailed link; the nonce rotates so the link dies."""
+        return self.filter(status=DeletionRequest.Status.UNCONFIRMED, confirm_nonce=nonce).update(
+            status=DeletionRequest.Status.CONFIRMED, confirmed_at=timezone.now(), confirm_nonce=secrets.token_urlsafe())
+
+    def reject(self, reason: str) -> int:
+        """Staff close a request before anything was deleted."""
+        S = DeletionRequest.Status  # noqa: N806
+        return self.filter(status__in=(S.UNCONFIRMED, S.CONFIRMED, S.IDENTIFIED)).update(
+            status=S.REJECTED, failure_reason=reason or "Rejected by staff.", lease_until=None)
+
+    def retry(self, resume_status: str) -> int:
+        """After a failure, back to the step that must run again."""
+        return self.filter(status=DeletionRequest.Status.FAILED).update(
+            status=resume_status, failure_reason="", lease_until=None)
+
+    def fail(self, reason: str) -> int:
+        S = DeletionRequest.Status  # noqa: N806
+        return self.exclude(status__in=(S.COMPLETED, S.REJECTED, S.FAILED)).update(
+            status=S.FAILED, failure_reason=reason[:2000], lease_until=None)
+
+
 class DeletionRequest(models.Model):
     class Scope(models.TextChoices):
         VOICE = "voice", "Voice only"
@@ -70,6 +100,8 @@ class DeletionRequest(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
     report = models.JSONField(default=dict, blank=True)
+
+    objects = DeletionRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

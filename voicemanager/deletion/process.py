@@ -63,8 +63,7 @@ def approve(req: DeletionRequest, actor) -> bool:
 def reject(req: DeletionRequest, actor, reason: str) -> bool:
     """Close a request before anything was deleted (e.g. not the voice owner)."""
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=req.pk, status__in=OPEN).update(
-            status=S.REJECTED, failure_reason=reason or "Rejected by staff.", lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=req.pk).reject(reason)
         if ok:
             audit.record("deletion.rejected", actor=actor, organisation=req.organisation, target=req, reason=reason)
     return bool(ok)
@@ -81,8 +80,7 @@ def resume_status(req: DeletionRequest) -> str:
 def retry(req: DeletionRequest, actor) -> bool:
     """After a failure: go back to the step that must run again (deletion re-runs on what remains)."""
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=req.pk, status=S.FAILED).update(
-            status=resume_status(req), failure_reason="", lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=req.pk).retry(resume_status(req))
         if ok:
             audit.record("deletion.retried", actor=actor, organisation=req.organisation, target=req,
                          previous_failure=req.failure_reason)
@@ -103,8 +101,7 @@ def fail(pk: int, reason: str) -> None:
     if req is None:
         return
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=pk).exclude(status__in=TERMINAL).update(
-            status=S.FAILED, failure_reason=reason[:2000], lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=pk).fail(reason)
         if ok:
             audit.record("deletion.failed", organisation=req.organisation, target=req, reason=reason[:2000],
                          status_before=req.status)

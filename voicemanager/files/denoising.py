@@ -225,10 +225,10 @@ def refresh_task_status(task_pk: int, *, mark_processing: bool = True) -> str | 
     qs = RecordingTask.objects.filter(pk=task_pk)
     if busy:
         if mark_processing:  # the booth passes False: "submitted" stays until a worker starts
-            qs.filter(status=RecordingTask.Status.SUBMITTED).update(status=RecordingTask.Status.PROCESSING)
+            qs.mark_processing()
     elif files:
         with transaction.atomic():
-            if qs.filter(status__in=open_states).update(status=RecordingTask.Status.READY):
+            if qs.mark_ready():
                 audit.record("task.ready", organisation=task.organisation, target=task, files=len(files))
                 send_after_commit(notify_admins_task_ready, task_pk)
     return RecordingTask.objects.filter(pk=task_pk).values_list("status", flat=True).first()

@@ -21,9 +21,7 @@ def _claim_tasks(invitation: Invitation, speaker) -> int:
         email=invitation.email, kind=Invitation.Kind.CONTRACTOR, accepted_at=None, revoked_at=None,
         expires_at__gt=now).exclude(pk=invitation.pk))
     Invitation.objects.filter(pk__in=[o.pk for o in others]).update(accepted_at=now, accepted_by=speaker.user)
-    return RecordingTask.objects.filter(
-        invitation__in=[invitation, *others], status=RecordingTask.Status.INVITED,
-    ).update(speaker=speaker, status=RecordingTask.Status.ACCEPTED, last_activity_at=now)
+    return RecordingTask.objects.filter(invitation__in=[invitation, *others]).accept(speaker)
 
 
 def accept_as_new_contractor(invitation: Invitation, *, full_name: str, password: str,

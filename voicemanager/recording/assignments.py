@@ -110,19 +110,19 @@ def assign_task(*, actor, organisation, script: Script, email: str, file_path: s
         existing = User.objects.filter(email__iexact=email).first()
         if existing is not None and not existing.is_contractor:
             raise AssignmentError("That email belongs to a team account; invite a different address.")
+        # A new task starts accepted for a known contractor, invited otherwise.
+        status = RecordingTask.Status.ACCEPTED if existing is not None else RecordingTask.Status.INVITED
         task = RecordingTask(organisation=organisation, script=script, contractor_email=email, file_path=file_path,
-                             due_date=due_date, created_by=actor)
+                             due_date=due_date, created_by=actor, status=status)
         invitation = None
         if existing is not None:
             task.speaker = contractor_speaker(existing)
-            task.status = RecordingTask.Status.ACCEPTED
             task.save()
             send_after_commit(send_task_notice, task.pk)
         else:
             invitation = Invitation.objects.create(organisation=organisation, email=email,
                                                    kind=Invitation.Kind.CONTRACTOR, invited_by=actor)
             task.invitation = invitation
-            task.status = RecordingTask.Status.INVITED
             task.save()
             send_after_commit(send_invitation, invitation.pk, task.pk)
         audit.record("task.assigned", actor=actor, organisation=organisation, target=task, script=script.public_id,
@@ -181,8 +181,7 @@ def revoke_invitation(task: RecordingTask, actor) -> Invitation:
         now = timezone.now()
         invitation.revoked_at = now
         invitation.save(update_fields=["revoked_at"])
-        invitation.recording_tasks.filter(status=RecordingTask.Status.INVITED).update(
-            status=RecordingTask.Status.CANCELLED, cancelled_at=now, last_activity_at=now)
+        invitation.recording_tasks.all().cancel_invited()
         audit.record("invitation.revoked", actor=actor, organisation=task.organisation, target=invitation,
                      target_id=str(invitation.pk), task=task.public_id, email=invitation.email)
     return invitation
@@ -194,10 +193,8 @@ def cancel_task(task: RecordingTask, actor) -> RecordingTask:
         task = _locked_task(task)
         if task.status == RecordingTask.Status.CANCELLED:
             raise AssignmentError("The task is already cancelled.")
-        now = timezone.now()
-        previous = task.status
-        task.status, task.cancelled_at, task.last_activity_at = RecordingTask.Status.CANCELLED, now, now
-        task.save(update_fields=["status", "cancelled_at", "last_activity_at"])
+        previous = task.cancel()
+        now = task.cancelled_at
         invitation = task.invitation
         if (invitation and invitation.state in ("pending", "expired")
                 and not invitation.recording_tasks.exclude(status=RecordingTask.Status.CANCELLED).exists()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -32,6 +32,27 @@ class RecordingTaskQuerySet(models.QuerySet):
     def due_soon(self, hours: int = 48) -> RecordingTaskQuerySet:
         today = timezone.localdate()
         return self.open().filter(due_date__gte=today, due_date__lte=(timezone.now() + timedelta(hours=hours)).date())
+
+    # Status changes of many tasks at once (conditional updates: a task already moved on is left alone).
+    def accept(self, speaker) -> int:
+        """Invited tasks move into ``speaker``'s booth (their invitation was accepted)."""
+        return self.filter(status=RecordingTask.Status.INVITED).update(
+            speaker=speaker, status=RecordingTask.Status.ACCEPTED, last_activity_at=timezone.now())
+
+    def cancel_invited(self) -> int:
+        """Tasks still waiting for a revoked invitation are cancelled."""
+        now = timezone.now()
+        return self.filter(status=RecordingTask.Status.INVITED).update(
+            status=RecordingTask.Status.CANCELLED, cancelled_at=now, last_activity_at=now)
+
+    def mark_processing(self) -> int:
+        """Submitted tasks whose takes a worker is on."""
+        return self.filter(status=RecordingTask.Status.SUBMITTED).update(status=RecordingTask.Status.PROCESSING)
+
+    def mark_ready(self) -> int:
+        """Submitted or processing tasks whose every take is analysed and denoised."""
+        return self.filter(status__in=(RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING)).update(
+            status=RecordingTask.Status.READY)
 
     def with_progress(self) -> RecordingTaskQuerySet:
         """Annotate section counts, submitted counts and seconds recorded in one query.
@@ -120,6 +141,41 @@ class RecordingTask(models.Model):
     def touch(self) -> None:
         RecordingTask.objects.filter(pk=self.pk).update(last_activity_at=timezone.now())
 
+    # Status changes of one task; each locks the row (a booth request and a worker can race).
+    def _locked(self) -> RecordingTask:
+        return RecordingTask.objects.select_for_update().get(pk=self.pk)
+
+    def _set(self, **fields) -> None:
+        RecordingTask.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def start_recording(self) -> None:
+        """A take arrived: invited or accepted tasks are now being recorded; every task shows the activity."""
+        with transaction.atomic():
+            fields: dict = {"last_activity_at": timezone.now()}
+            if self._locked().status in (self.Status.INVITED, self.Status.ACCEPTED):
+                fields["status"] = self.Status.RECORDING
+            self._set(**fields)
+
+    def submit_take(self, *, finished: bool) -> None:
+        """A take became its section's preferred one; ``finished``: every section now has one."""
+        with transaction.atomic():
+            locked = self._locked()
+            if finished and locked.status != self.Status.SUBMITTED:
+                now = timezone.now()
+                self._set(status=self.Status.SUBMITTED, submitted_at=now, last_activity_at=now)
+            else:
+                self.start_recording()
+
+    def cancel(self) -> str:
+        """Stop the task (it leaves the booth; recordings are kept); return the status it had."""
+        with transaction.atomic():
+            previous = self._locked().status
+            now = timezone.now()
+            self._set(status=self.Status.CANCELLED, cancelled_at=now, last_activity_at=now)
+        return previous
+
 
 def take_upload_to(instance: Take, filename: str) -> str:
     """Generated storage key; the browser's file name is never used."""
@@ -182,3 +238,26 @@ class Take(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.kind}, {self.status})"
+
+    # Status changes. The flows that call these (voicemanager/recording/takes.py) lock the take's task
+    # first; the methods lock again so a caller that forgets cannot race.
+    def mark_recorded(self) -> None:
+        """The section's submitted take was replaced by another one; this one is kept in history."""
+        with transaction.atomic():
+            Take.objects.select_for_update().filter(pk=self.pk).update(
+                status=Take.Status.RECORDED, submitted_at=None, audio_file=None)
+        self.status, self.submitted_at, self.audio_file = Take.Status.RECORDED, None, None
+
+    def mark_submitted(self, audio_file) -> None:
+        """The preferred take of its section, published as ``audio_file`` in the file manager."""
+        with transaction.atomic():
+            Take.objects.select_for_update().filter(pk=self.pk).first()
+            self.status, self.submitted_at, self.audio_file = Take.Status.SUBMITTED, timezone.now(), audio_file
+            self.save(update_fields=["status", "submitted_at", "audio_file"])
+
+    def mark_deleted(self) -> None:
+        """Deleted by the talent; the row and its file stay for history and deletion requests."""
+        with transaction.atomic():
+            now = timezone.now()
+            Take.objects.select_for_update().filter(pk=self.pk).update(status=Take.Status.DELETED, deleted_at=now)
+        self.status, self.deleted_at = Take.Status.DELETED, now

@@ -13,7 +13,6 @@ import logging
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
 from voicemanager.core import audit, outbox
@@ -66,23 +65,15 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
             raise TakeError("deleted", "A deleted take cannot be submitted; record a new one.")
         if take.status == Take.Status.SUBMITTED:
             return False
-        now = timezone.now()
         previous = Take.objects.filter(task=task, section=take.section, status=Take.Status.SUBMITTED).first()
         audio = previous.audio_file if previous else None
         if previous:
-            Take.objects.filter(pk=previous.pk).update(status=Take.Status.RECORDED, submitted_at=None, audio_file=None)
-        take.status, take.submitted_at = Take.Status.SUBMITTED, now
-        take.audio_file = _publish(task, take, audio, user)
-        take.save(update_fields=["status", "submitted_at", "audio_file"])
+            previous.mark_recorded()
+        take.mark_submitted(_publish(task, take, audio, user))
         n_sections = task.script.sections.count()
         n_submitted = Take.objects.filter(task=task, kind=Take.Kind.TAKE, status=Take.Status.SUBMITTED).count()
         finished = n_submitted >= n_sections and task.status != RecordingTask.Status.SUBMITTED
-        updates = {"last_activity_at": now}
-        if finished:
-            updates.update(status=RecordingTask.Status.SUBMITTED, submitted_at=now)
-        elif task.status in (RecordingTask.Status.INVITED, RecordingTask.Status.ACCEPTED):
-            updates["status"] = RecordingTask.Status.RECORDING
-        RecordingTask.objects.filter(pk=task.pk).update(**updates)
+        task.submit_take(finished=finished)
         audit.record("take.submitted", actor=user, organisation=task.organisation, target=take,
                      task=task.public_id, section=take.section.position, file=take.audio_file.public_id,
                      replaced=previous.public_id if previous else "")
@@ -137,7 +128,7 @@ def delete_take(task: RecordingTask, take: Take, *, user=None) -> None:
             raise TakeError("submitted", "This is the submitted take. Submit another take first, then delete this one.")
         if take.status == Take.Status.DELETED:
             return
-        Take.objects.filter(pk=take.pk).update(status=Take.Status.DELETED, deleted_at=timezone.now())
+        take.mark_deleted()
         audit.record("take.deleted", actor=user, organisation=task.organisation, target=take, task=task.public_id)
 
 

@@ -184,9 +184,8 @@ def _qc(kind: str, wav: Path, section: Section | None) -> dict:
 def _after_store(task: RecordingTask, take: Take, user) -> None:
     """Inside the take's transaction: the task's side of a consent or room-tone recording."""
     now = timezone.now()
-    updates: dict = {"last_activity_at": now}
-    if task.status in (RecordingTask.Status.INVITED, RecordingTask.Status.ACCEPTED):
-        updates["status"] = RecordingTask.Status.RECORDING
+    task.start_recording()
+    updates: dict = {}
     if take.kind in (Take.Kind.CONSENT, Take.Kind.ROOM_TONE):
         consent = take.kind == Take.Kind.CONSENT
         audio = copy_to_file_manager(
@@ -205,7 +204,8 @@ def _after_store(task: RecordingTask, take: Take, user) -> None:
                                      "statement": statement_for(task), "created_at": now})
         else:
             updates.update(room_tone=audio, room_tone_report=take.qc)
-    RecordingTask.objects.filter(pk=task.pk).update(**updates)
+    if updates:
+        RecordingTask.objects.filter(pk=task.pk).update(**updates)
 
 
 def copy_to_file_manager(take: Take, audio: AudioFile) -> AudioFile:
