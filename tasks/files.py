@@ -27,6 +27,7 @@ from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
 
 from tasks.audio import decode, denoise, hashing, qc
+from voicemanager.core import outbox
 from voicemanager.files.committed import reconnect_if_broken
 
 log = logging.getLogger(__name__)
@@ -319,7 +320,7 @@ def denoise_set(self, batch: str, *, file_pks: list[int] | None = None, task_pk:
         engine, strength = denoising.clean_request(engine, 0.8 if strength is None else strength)
         denoising.create_jobs(files, engine=engine, strength=strength, batch=batch, requested_by_id=requested_by_pk)
     for pk in DenoiseJob.objects.filter(batch=batch, state=DenoiseJob.State.QUEUED).values_list("pk", flat=True):
-        denoise_file.delay(pk)
+        outbox.enqueue(denoise_file, pk)
     return denoising.batch_progress(batch)
 
 
@@ -348,7 +349,7 @@ def process_new_file(self, file_pk: int) -> str:
                                      skip_active=False)
         for job in jobs:
             if job.state == job.State.QUEUED:
-                transaction.on_commit(lambda pk=job.pk: denoise_file.delay(pk))
+                outbox.enqueue(denoise_file, job.pk)  # sent when this transaction commits
     else:
         transaction.on_commit(lambda: denoising.file_processed(file_pk))
     return state
@@ -375,7 +376,7 @@ def sweep_file_jobs(older_than_s: int = 10 * 60, limit: int = 500) -> dict:
         state=DenoiseJob.State.RUNNING, started_at__lt=now - timedelta(seconds=DENOISE_TIME_LIMIT + 60))
         .values_list("pk", flat=True)[:limit])
     for pk in pending:
-        process_new_file.delay(pk)
+        outbox.enqueue(process_new_file, pk)
     for pk in queued + stale:
-        denoise_file.delay(pk)
+        outbox.enqueue(denoise_file, pk)
     return {"analyse": len(pending), "denoise": len(queued) + len(stale)}

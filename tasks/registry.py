@@ -8,4 +8,5 @@ from tasks import (  # noqa: F401
     files,
     health,
     reminders,  # noqa: F401
+    uploads,  # noqa: F401
 )
