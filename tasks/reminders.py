@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
+
+from voicemanager.core.links import site_url
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def remind_contractors(hours: int = 48) -> int:
             continue  # someone else sent it
         pending = task.invitation if task.invitation and task.invitation.state == "pending" else None
         context = {"task": task, "link": invitation_link(pending) if pending else "",
-                   "booth_url": f"{settings.SITE_URL.rstrip('/')}/booth/", **_progress(task)}
+                   "booth_url": site_url("booth:home"), **_progress(task)}
         try:
             send_templated_email("reminder_due", context, [task.contractor_email])
         except Exception:
@@ -50,19 +51,18 @@ def notify_overdue() -> int:
     """Email the organisation's admins about each overdue task, once."""
     from voicemanager.core.emails import send_templated_email
     from voicemanager.models import RecordingTask
-    from voicemanager.recording.assignments import organisation_admin_emails
 
     sent = 0
     overdue = (RecordingTask.objects.overdue().filter(admin_overdue_notified_at=None)
                .select_related("script", "organisation").with_progress())
     for task in overdue:
-        admins = organisation_admin_emails(task.organisation)
+        admins = task.organisation.admin_emails()
         if not admins:
             continue
         if not RecordingTask.objects.filter(pk=task.pk, admin_overdue_notified_at=None).update(
                 admin_overdue_notified_at=timezone.now()):
             continue
-        context = {"task": task, "task_url": f"{settings.SITE_URL.rstrip('/')}/vm/tasks/{task.public_id}/",
+        context = {"task": task, "task_url": site_url("task_detail", task.public_id),
                    **_progress(task)}
         try:
             send_templated_email("reminder_overdue", context, admins)

@@ -93,6 +93,11 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def admin_emails(self) -> list[str]:
+        """Who hears about this organisation's work (task submitted or ready, voice ready, reminders)."""
+        return list(self.memberships.filter(role=Membership.Role.ADMIN)
+                    .values_list("user__email", flat=True).order_by("user__email"))
+
     def is_admin(self, user) -> bool:
         return self.memberships.filter(user=user, role=Membership.Role.ADMIN).exists()
 

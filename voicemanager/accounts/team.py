@@ -9,11 +9,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from voicemanager.core import audit
 from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.core.links import site_url
 from voicemanager.models import Invitation, Membership, Organisation, User
 
 
@@ -26,7 +26,7 @@ def _lock(organisation: Organisation) -> None:
 
 
 def join_url(invitation: Invitation) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("team_join", args=[invitation.make_token()])
+    return site_url("team_join", invitation.make_token())
 
 
 def invite_member(organisation: Organisation, email: str, role: str, invited_by) -> Invitation:

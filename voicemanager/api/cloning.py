@@ -137,7 +137,7 @@ CALLBACK_DOC = {
 }
 
 
-@router.post("/voice-cloning/callback", auth=None, openapi_extra=CALLBACK_DOC,
+@router.post("/voice-cloning/callback", auth=None, openapi_extra=CALLBACK_DOC, url_name="voice_cloning_callback",
              response={200: CallbackOut, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody},
              summary="Provider status callback (signed)")
 def provider_callback(request: HttpRequest):

@@ -24,7 +24,8 @@ from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit, outbox
 from voicemanager.core.emails import send_templated_email
 from voicemanager.core.languages import LANGUAGE_NAMES
-from voicemanager.models import AudioFile, Membership, Speaker, Voice
+from voicemanager.core.links import site_url
+from voicemanager.models import AudioFile, Speaker, Voice
 from voicemanager.recording import native_language
 
 ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -253,11 +254,10 @@ def notify_voice_ready(voice_pk: int) -> None:
     voice = Voice.objects.select_related("organisation").filter(pk=voice_pk).first()
     if voice is None:
         return
-    admins = list(Membership.objects.filter(organisation=voice.organisation, role=Membership.Role.ADMIN)
-                  .values_list("user__email", flat=True))
+    admins = voice.organisation.admin_emails()
     if not admins:
         return
-    ctx = {"voice": voice, "url": f"{settings.SITE_URL}/vm/voices/{voice.public_id}/"}
+    ctx = {"voice": voice, "url": site_url("voice_detail", voice.public_id)}
     send_templated_email("voice_ready", ctx, admins)
 
 

@@ -26,12 +26,12 @@ from django.core import signing
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit
 from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.core.links import site_url
 from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, ConsentSignature, Organisation, Speaker
 from voicemanager.recording.native_language import clean_languages
 
@@ -90,7 +90,7 @@ def make_token(speaker: Speaker) -> str:
 
 
 def consent_url(speaker: Speaker) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("owner_consent", args=[make_token(speaker)])
+    return site_url("owner_consent", make_token(speaker))
 
 
 def speaker_from_token(token: str) -> Speaker:

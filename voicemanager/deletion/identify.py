@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import models, router, transaction
 from django.db.models.deletion import Collector
 
+from voicemanager.core.links import site_url
 from voicemanager.models import (
     AudioFile,
     ConsentRecording,
@@ -248,5 +249,5 @@ def run(pk: int) -> None:
                 kept=found["kept"], forwarded=found["forwarded"],
             )
             transaction.on_commit(lambda: emails.send("review", emails.staff_addresses(), {
-                "req": req, "found": found, "url": emails.site_url(f"/ops/deletion/{req.public_id}/"),
+                "req": req, "found": found, "url": site_url("ops_deletion_detail", req.public_id),
             }))

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from voicemanager.core import audit, outbox
+from voicemanager.core.links import site_url
 from voicemanager.deletion import emails
 from voicemanager.models import DeletionRequest, Organisation
 
@@ -52,7 +52,7 @@ def make_confirm_token(req: DeletionRequest) -> str:
 
 
 def confirm_url(req: DeletionRequest) -> str:
-    return emails.site_url(reverse("forget_confirm", args=[make_confirm_token(req)]))
+    return site_url("forget_confirm", make_confirm_token(req))
 
 
 def send_confirmation(req: DeletionRequest) -> None:

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from voicemanager.core import audit, outbox
+from voicemanager.core.links import site_url
 from voicemanager.deletion import backup, delete, emails, identify, report, verify
 from voicemanager.deletion.claims import Busy, LostClaim  # noqa: F401 - re-exported for the tasks
 from voicemanager.models import DeletionRequest
@@ -107,7 +108,7 @@ def fail(pk: int, reason: str) -> None:
                          status_before=req.status)
             transaction.on_commit(lambda: emails.send("alert", emails.staff_addresses(), {
                 "req": req, "reason": reason, "result": None,
-                "url": emails.site_url(f"/ops/deletion/{req.public_id}/"),
+                "url": site_url("ops_deletion_detail", req.public_id),
             }))
 
 

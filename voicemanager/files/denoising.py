@@ -12,14 +12,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from tasks.audio.denoise import ENGINES
 from voicemanager.core import audit, outbox
 from voicemanager.core.emails import send_after_commit, send_templated_email
-from voicemanager.models import AudioFile, DenoiseJob, Membership, RecordingTask
+from voicemanager.core.links import site_url
+from voicemanager.models import AudioFile, DenoiseJob, RecordingTask
 
 ENGINE_LABELS = {
     "spectral": "Spectral gating (uses the room tone)",
@@ -239,8 +239,7 @@ def notify_admins_task_ready(task_pk: int) -> int:
     task = RecordingTask.objects.select_related("organisation", "script", "speaker").filter(pk=task_pk).first()
     if task is None:
         return 0
-    emails = list(Membership.objects.filter(organisation=task.organisation, role=Membership.Role.ADMIN)
-                  .values_list("user__email", flat=True))
+    emails = task.organisation.admin_emails()
     files = list(task_take_files(task))
     ctx = {
         "task": task, "organisation": task.organisation, "script": task.script,
@@ -251,7 +250,7 @@ def notify_admins_task_ready(task_pk: int) -> int:
         "n_denoised": AudioFile.objects.filter(derived_from__in=files, source=AudioFile.Source.DENOISED,
                                                analysis_state=AudioFile.Analysis.DONE)
         .values("derived_from").distinct().count(),
-        "task_url": f"{settings.SITE_URL.rstrip('/')}/vm/tasks/{task.public_id}/",
+        "task_url": site_url("task_detail", task.public_id),
     }
     return len(emails) if send_templated_email("task_ready", ctx, emails) else 0
 

@@ -9,7 +9,6 @@ import logging
 import re
 from datetime import date
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +16,8 @@ from django.utils.text import slugify
 
 from voicemanager.core import audit
 from voicemanager.core.emails import send_after_commit, send_templated_email
-from voicemanager.models import Invitation, Membership, RecordingTask, Script, Speaker, User
+from voicemanager.core.links import site_url
+from voicemanager.models import Invitation, RecordingTask, Script, Speaker, User
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
 MAX_PATH = 300
@@ -34,7 +34,7 @@ class AssignmentError(Exception):
 
 
 def invitation_link(invitation: Invitation) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/invite/{invitation.make_token()}/"
+    return site_url("invitation", invitation.make_token())
 
 
 def send_invitation(invitation_pk: int, task_pk: int) -> None:
@@ -51,7 +51,7 @@ def send_invitation(invitation_pk: int, task_pk: int) -> None:
 def send_task_notice(task_pk: int) -> None:
     """Tell an existing contractor that a new task is in their booth (no link to accept)."""
     task = RecordingTask.objects.select_related("script", "organisation", "created_by").get(pk=task_pk)
-    send_templated_email("task_notice", {"task": task, "booth_url": f"{settings.SITE_URL.rstrip('/')}/booth/"},
+    send_templated_email("task_notice", {"task": task, "booth_url": site_url("booth:home")},
                          [task.contractor_email])
 
 
@@ -220,8 +220,3 @@ def extend_due_date(task: RecordingTask, actor, due_date: date | None) -> Record
                      previous=previous.isoformat() if previous else None,
                      due_date=due_date.isoformat() if due_date else None)
     return task
-
-
-def organisation_admin_emails(organisation) -> list[str]:
-    return list(Membership.objects.filter(organisation=organisation, role=Membership.Role.ADMIN)
-                .values_list("user__email", flat=True).order_by("user__email"))

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils.text import slugify
 
 from voicemanager.core import audit, outbox
 from voicemanager.core.emails import send_templated_email
-from voicemanager.models import AudioFile, Membership, RecordingTask, Section, Take
+from voicemanager.core.links import site_url
+from voicemanager.models import AudioFile, RecordingTask, Section, Take
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,7 @@ def delete_take(task: RecordingTask, take: Take, *, user=None) -> None:
 def notify_admins_task_submitted(task_pk: int) -> int:
     """Email every admin of the task's organisation that the recordings are in; return how many."""
     task = RecordingTask.objects.select_related("organisation", "script", "speaker").get(pk=task_pk)
-    emails = list(Membership.objects.filter(organisation=task.organisation, role=Membership.Role.ADMIN)
-                  .values_list("user__email", flat=True))
+    emails = task.organisation.admin_emails()
     if not emails:
         return 0
     ctx = {
@@ -145,7 +144,7 @@ def notify_admins_task_submitted(task_pk: int) -> int:
         "n_sections": task.script.sections.count(),
         "seconds": sum(Take.objects.filter(task=task, kind=Take.Kind.TAKE, status=Take.Status.SUBMITTED)
                        .values_list("duration", flat=True)),
-        "task_url": f"{settings.SITE_URL.rstrip('/')}/vm/tasks/{task.public_id}/",
+        "task_url": site_url("task_detail", task.public_id),
         "files_path": task.file_path.strip("/"),
     }
     try:

@@ -115,3 +115,12 @@ def booth_takes(task, seconds_each: float, *, rate: int = 16000, denoised: bool 
                                     freq=200 + section.position * 20)
         files.append(audio)
     return files
+
+
+def run_chain(job, *args) -> None:
+    """Run ``job`` as a worker would, then the jobs it enqueues through the outbox: they are sent when
+    its transaction commits, which a test's own transaction never does, so the callbacks run here."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        job(*args)

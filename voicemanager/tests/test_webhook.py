@@ -14,7 +14,7 @@ from django.utils import timezone
 from config.celery import app
 from voicemanager.cloning import voices as cloning
 from voicemanager.models import Voice, VoicePackage
-from voicemanager.tests.cloning_fixtures import add_credits, make_audio_file, voice_owner
+from voicemanager.tests.cloning_fixtures import add_credits, make_audio_file, run_chain, voice_owner
 
 SECRET = "test-webhook-secret"
 
@@ -74,7 +74,7 @@ def run_jobs(voice):
     try:
         from tasks.cloning import package_voice
 
-        package_voice(voice.pk)
+        run_chain(package_voice, voice.pk)
     finally:
         app.conf.task_always_eager = False
 

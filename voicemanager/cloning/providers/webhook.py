@@ -16,10 +16,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
 from django.utils import timezone
 
 from voicemanager.cloning.providers import PermanentForwardError, TransientForwardError
+from voicemanager.core.links import site_url
 
 DOWNLOAD_SALT = "voicemanager.package-download"
 TIMEOUT_S = 15
@@ -51,8 +51,7 @@ def download_url(package) -> str:
     if hasattr(storage, "bucket_name"):
         return storage.url(package.file.name, expire=int(ttl.total_seconds()))
     token = signing.dumps(package.voice.public_id, salt=DOWNLOAD_SALT)
-    path = reverse("api:voice_package_download", kwargs={"voice_id": package.voice.public_id})
-    return f"{settings.SITE_URL}{path}?token={token}"
+    return site_url("api:voice_package_download", package.voice.public_id, query=f"token={token}")
 
 
 def check_download_token(voice_id: str, token: str) -> bool:
@@ -78,7 +77,7 @@ def payload(voice, package) -> dict:
             "sha256": package.sha256,
         },
         "manifest": package.manifest,
-        "callbackUrl": settings.SITE_URL + "/api/v2/speech/voice-cloning/callback",
+        "callbackUrl": site_url("api:voice_cloning_callback"),
     }
 
 
