@@ -1,10 +1,10 @@
-"""The account part of every sign-up behind a link (contractor invitation, team invitation)."""
+"""Account forms: the account part of every sign-up behind a link, the team invitation and its sign-up."""
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
-from voicemanager.models import User
+from voicemanager.models import Membership, User
 
 
 class NewAccountForm(forms.Form):
@@ -31,3 +31,20 @@ class NewAccountForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class TeamInviteForm(forms.Form):
+    organisation = forms.ChoiceField()
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER,
+                             help_text="Admins invite, delete and manage the team; members manage recordings "
+                                       "and listen.")
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {o.public_id: o for o in organisations}
+        self.fields["organisation"].choices = [(o.public_id, o.name) for o in organisations]
+
+
+class JoinSignupForm(NewAccountForm):
+    """Full name and password for a new team member (the email is the invitation's)."""

@@ -94,6 +94,17 @@ def _refresh_status(task_pk: int) -> None:
     refresh_task_status(task_pk, mark_processing=False)
 
 
+def copy_to_file_manager(take: Take, audio: AudioFile) -> AudioFile:
+    """Give ``audio`` its own copy of the take's bytes and figures, and save it: the one way a take
+    becomes a file-manager file (submitted takes, consent statements, room tone)."""
+    with take.file.open("rb") as src:
+        audio.file.save(f"{audio.public_id}.wav", File(src), save=False)
+    audio.size, audio.sha256, audio.duration = take.size, take.sha256, take.duration
+    audio.sample_rate, audio.channels, audio.bit_depth = take.sample_rate, take.channels, take.bit_depth
+    audio.save()
+    return audio
+
+
 def _publish(task: RecordingTask, take: Take, audio: AudioFile | None, user) -> AudioFile:
     """Copy the take's bytes into the file manager (new entry, or the section's existing one)."""
     stale: list[str] = []
@@ -110,11 +121,7 @@ def _publish(task: RecordingTask, take: Take, audio: AudioFile | None, user) -> 
     audio.task, audio.speaker, audio.derived_from = task, task.speaker, None
     audio.transcript = take.section.text
     audio.label = f"Section {take.section.position}"
-    with take.file.open("rb") as src:
-        audio.file.save(f"{audio.public_id}.wav", File(src), save=False)
-    audio.size, audio.sha256, audio.duration = take.size, take.sha256, take.duration
-    audio.sample_rate, audio.channels, audio.bit_depth = take.sample_rate, take.channels, take.bit_depth
-    audio.save()
+    copy_to_file_manager(take, audio)
     storage = audio.file.storage
     transaction.on_commit(lambda: [storage.delete(name) for name in stale if name and name != audio.file.name])
     return audio

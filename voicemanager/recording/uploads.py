@@ -31,6 +31,7 @@ from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse, room_tone_report
 from voicemanager.files.committed import stored_after_failure
 from voicemanager.models import AudioFile, ConsentRecording, RecordingTask, Section, Take
+from voicemanager.recording.takes import copy_to_file_manager
 
 log = logging.getLogger(__name__)
 
@@ -206,16 +207,6 @@ def _after_store(task: RecordingTask, take: Take, user) -> None:
             updates.update(room_tone=audio, room_tone_report=take.qc)
     if updates:
         RecordingTask.objects.filter(pk=task.pk).update(**updates)
-
-
-def copy_to_file_manager(take: Take, audio: AudioFile) -> AudioFile:
-    """Give ``audio`` its own copy of the take's bytes and figures, and save it."""
-    with take.file.open("rb") as src:
-        audio.file.save(f"{audio.public_id}.wav", File(src), save=False)
-    audio.size, audio.sha256, audio.duration = take.size, take.sha256, take.duration
-    audio.sample_rate, audio.channels, audio.bit_depth = take.sample_rate, take.channels, take.bit_depth
-    audio.save()
-    return audio
 
 
 def remove_temp(path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Script forms: paste or upload, then preview before saving."""
+"""Script forms: paste or upload, then preview before saving; staff create a script for a client."""
 from __future__ import annotations
 
 from django import forms
@@ -72,3 +72,11 @@ class ScriptImportForm(forms.Form):
 class ScriptDetailsForm(forms.Form):
     title = forms.CharField(max_length=300)
     language = forms.ChoiceField(choices=LANGUAGE_CHOICES)
+
+
+class StaffScriptForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, initial="en")
+    split = forms.ChoiceField(choices=SPLIT_CHOICES, initial=SPLIT_BLANK_LINES, label="Sections")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text the client sent",
+                           strip=False)

@@ -1,7 +1,6 @@
 """Team pages: invite new users (team member or voice talent), roles, removal, and /join/<token>/."""
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
@@ -12,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from voicemanager.accounts import team
-from voicemanager.accounts.forms import NewAccountForm
+from voicemanager.accounts.forms import JoinSignupForm, TeamInviteForm
 from voicemanager.core.access import get_org_for_admin, team_required, user_organisations
 from voicemanager.models import Invitation, InvitationError, Membership, Organisation, User
 
@@ -22,21 +21,8 @@ def admin_orgs(user):
     return user_organisations(user) if user.is_staff else Organisation.objects.administered_by(user)
 
 
-class TeamInviteForm(forms.Form):
-    organisation = forms.ChoiceField()
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER,
-                             help_text="Admins invite, delete and manage the team; members manage recordings "
-                                       "and listen.")
-
-    def __init__(self, *args, organisations=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organisations = {o.public_id: o for o in organisations}
-        self.fields["organisation"].choices = [(o.public_id, o.name) for o in organisations]
 
 
-class JoinSignupForm(NewAccountForm):
-    """Full name and password for a new team member (the email is the invitation's)."""
 
 
 def contractor_invite_url() -> str:

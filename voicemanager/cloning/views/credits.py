@@ -1,7 +1,6 @@
 """Credits: balance and ledger for an organisation's admins; staff add credits and quote professional voices."""
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -9,29 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from voicemanager.cloning import credits
+from voicemanager.cloning.forms import AddCreditsForm, QuoteForm
 from voicemanager.core.access import get_org_for_admin, staff_required, team_required, user_organisations
 from voicemanager.models import CreditQuote, Organisation, Voice
 
 LEDGER_ROWS = 200
 
 
-class AddCreditsForm(forms.Form):
-    amount = forms.IntegerField(min_value=1, max_value=10_000_000)
-    reason = forms.CharField(max_length=200, help_text="e.g. invoice or order number.")
 
 
-class QuoteForm(forms.Form):
-    voice = forms.ChoiceField(label="Professional voice")
-    amount = forms.IntegerField(min_value=1, max_value=10_000_000, label="Credits")
-    data_minutes = forms.IntegerField(min_value=0, required=False, label="Minutes of audio")
-    service_level = forms.ChoiceField(choices=CreditQuote.ServiceLevel.choices)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args, voices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.voices = {v.public_id: v for v in voices}
-        self.fields["voice"].choices = [(v.public_id, f"{v.alias} ({v.get_language_display() or '—'})")
-                                        for v in voices]
 
 
 def quotable_voices(org: Organisation):

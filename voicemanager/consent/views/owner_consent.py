@@ -1,7 +1,6 @@
 """Voice owners (sets recorded elsewhere): the admin's pages and the owner's public consent page."""
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
@@ -9,28 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from voicemanager.consent import owner_links as owner_consent
+from voicemanager.consent.forms import SignForm, VoiceOwnerForm
 from voicemanager.core.access import require_admin_of, team_required, user_organisations
-from voicemanager.core.languages import LANGUAGE_CHOICES
 from voicemanager.models import ConsentDocument, ConsentRecording, Organisation, Speaker
-
-
-class VoiceOwnerForm(forms.Form):
-    organisation = forms.ChoiceField()
-    full_name = forms.CharField(max_length=200, label="Voice owner's full name")
-    email = forms.EmailField(label="Voice owner's email", help_text="The consent link is sent here.")
-
-    def __init__(self, *args, organisations=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organisations = {o.public_id: o for o in organisations}
-        self.fields["organisation"].choices = [(o.public_id, o.name) for o in organisations]
-
-
-class SignForm(forms.Form):
-    typed_name = forms.CharField(max_length=200, label="Type your full name to sign")
-    native_languages = forms.MultipleChoiceField(choices=LANGUAGE_CHOICES, label="Your native language(s)",
-                                                 widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-grid"}))
-    agree = forms.BooleanField(label="I have read and agree to the Terms of Service, the Privacy Policy and the "
-                                     "Acceptable Use Policy above.")
 
 
 def _admin_orgs(user):

@@ -5,7 +5,6 @@ Everything done here is recorded with the staff actor, so the audit log marks it
 """
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,18 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from voicemanager.cloning import credits
 from voicemanager.core import audit
 from voicemanager.core.access import staff_required
-from voicemanager.core.languages import LANGUAGE_CHOICES
 from voicemanager.models import AuditEvent, Organisation, RecordingTask, Script
 from voicemanager.scripts.editing import create_script
-from voicemanager.scripts.importing import SPLIT_BLANK_LINES, SPLIT_CHOICES, ScriptImportError, split_text
-
-
-class StaffScriptForm(forms.Form):
-    title = forms.CharField(max_length=300)
-    language = forms.ChoiceField(choices=LANGUAGE_CHOICES, initial="en")
-    split = forms.ChoiceField(choices=SPLIT_CHOICES, initial=SPLIT_BLANK_LINES, label="Sections")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text the client sent",
-                           strip=False)
+from voicemanager.scripts.forms import StaffScriptForm
+from voicemanager.scripts.importing import ScriptImportError, split_text
 
 
 def _org(public_id: str) -> Organisation:
