@@ -164,10 +164,13 @@ def analysed(public_ids: list[str]) -> bool:
 
 
 def send_as_beat(redis_url: str, task_name: str) -> None:
-    """Send a periodic job the way celery beat does (a message on the broker), to the private Redis."""
+    """Send a periodic job the way celery beat does (a message on the broker), to the private Redis,
+    under this install's key prefix (CELERY_KEY_PREFIX), as the install's own beat would."""
     from celery import Celery
+    from django.conf import settings
 
     beat = Celery("beat-probe", broker=redis_url)
+    beat.conf.broker_transport_options = {"global_keyprefix": settings.CELERY_KEY_PREFIX}
     try:
         beat.send_task(task_name)
     finally:
