@@ -1,6 +1,6 @@
 """Voice jobs: compare a take or file with the speaker's consent recording, and measure its drift.
 
-Takes a ``VoiceCheck`` id, calls ``voicemanager.voice_checks.run_check`` (which claims the
+Takes a ``VoiceCheck`` id, calls ``voicemanager.quality.checks.run_check`` (which claims the
 row with a conditional update, so a redelivered message does nothing twice).
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from voicemanager import voice_checks
+from voicemanager.quality import checks as voice_checks
 
 
 @shared_task(name="tasks.voice.check_voice", bind=True, acks_late=True, reject_on_worker_lost=True,

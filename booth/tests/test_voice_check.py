@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from booth.models import Take
 from booth.tests.helpers import form, login, speech_wav_bytes
-from voicemanager import voice_checks
-from voicemanager.models import OutboxMessage, VoiceCheck
+from voicemanager.models import OutboxMessage, Take, VoiceCheck
+from voicemanager.quality import checks as voice_checks
 from voicemanager.tests.voice_fixtures import OTHER, wav_of
 
 

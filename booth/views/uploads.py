@@ -16,10 +16,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from booth.consent import consent_problem
-from booth.models import Take
-from booth.takes import EDITABLE
-from booth.uploads import (
+from voicemanager.consent.signing import consent_problem
+from voicemanager.core.access import get_task_for_contractor
+from voicemanager.files.tus import UploadNotAvailable, claim_completed_upload, release_upload
+from voicemanager.models import Section, Take
+from voicemanager.quality import checks as voice_checks
+from voicemanager.recording.takes import EDITABLE
+from voicemanager.recording.uploads import (
     KINDS,
     Received,
     UploadError,
@@ -29,10 +32,6 @@ from booth.uploads import (
     spool,
     store_recording,
 )
-from voicemanager import voice_checks
-from voicemanager.access import get_task_for_contractor
-from voicemanager.models import Section
-from voicemanager.tus import UploadNotAvailable, claim_completed_upload, release_upload
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:

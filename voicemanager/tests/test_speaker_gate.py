@@ -13,8 +13,8 @@ import pytest
 import soundfile as sf
 from django.core.files.base import ContentFile
 
-from voicemanager import voice_checks
 from voicemanager.models import AudioFile, AuditEvent, ConsentRecording, Voice, VoiceCheck
+from voicemanager.quality import checks as voice_checks
 from voicemanager.tests.cloning_fixtures import add_credits, sign_documents, voice_owner
 
 FIX = Path(__file__).resolve().parents[2] / "tasks" / "tests" / "fixtures" / "speaker"

@@ -12,8 +12,8 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from voicemanager import voice_checks
 from voicemanager.models import AudioFile, ConsentRecording
+from voicemanager.quality import checks as voice_checks
 
 FIX = Path(__file__).resolve().parents[2] / "tasks" / "tests" / "fixtures" / "speaker"
 CONSENT = FIX / "367-130732-0004.flac"
@@ -42,7 +42,7 @@ def consent_recording(task, clip: Path = CONSENT) -> ConsentRecording:
 
 def checked_take(task, section, clip: Path, *effects: str, minutes_ago: float = 0.0):
     """A stored booth take of ``clip`` (through sox ``effects``), its voice check run as the worker runs it."""
-    from booth.models import Take
+    from voicemanager.models import Take
 
     data = wav_of(clip, *effects)
     created = timezone.now() - timedelta(minutes=minutes_ago)
