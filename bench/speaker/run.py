@@ -287,7 +287,8 @@ def pct(v) -> str:
 def report(res: dict) -> str:
     cal, ho, sp = res["calibration"], res["heldout"], res["speed"]
     th = cal["in_code"]
-    lines = ["### Calibration (4 LibriSpeech speakers, 2 F / 2 M, 5 utterances each; every pair of utterances)", "",
+    lines = ["### Calibration (4 LibriSpeech speakers, 2 F / 2 M, 5 utterances each, whole and halved; "
+             "every pair from two different utterances)", "",
              "| trials | n | min | p5 | median | p95 | max |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     names = {"genuine": "genuine (same speaker)", "impostor_same_gender": "impostor, same gender",
              "impostor_cross_gender": "impostor, other gender"}
