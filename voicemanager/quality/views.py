@@ -6,12 +6,17 @@ take (static/js/quality.js). The operator's cloning page shows the same report.
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from voicemanager.core.access import get_task_for_member, get_voice_for_member, require_admin_of, team_required
-from voicemanager.models import VoiceCheck
+from voicemanager.core.access import (
+    get_task_for_member,
+    get_voice_check_for_member,
+    get_voice_for_member,
+    require_admin_of,
+    team_required,
+)
 from voicemanager.quality import checks as voice_checks
 from voicemanager.quality.report import task_report, voice_report
 
@@ -37,8 +42,7 @@ def voice_quality(request: HttpRequest, voice_id: str) -> HttpResponse:
 @require_POST
 def task_reference(request: HttpRequest, task_id: str, check_id: int) -> HttpResponse:
     """An admin picks a take as a drift reference (or unpicks it)."""
-    task = get_task_for_member(request, task_id)
-    require_admin_of(request, task.organisation)
-    check = get_object_or_404(VoiceCheck, pk=check_id, task=task)
+    check = get_voice_check_for_member(request, task_id, check_id)
+    require_admin_of(request, check.organisation)
     voice_checks.mark_reference(check, request.POST.get("on") == "1", user=request.user)
     return redirect("task_quality", task_id=task_id)
