@@ -3,7 +3,7 @@ from voicemanager.models import audit
 from voicemanager.models.accounts import ApiKey, Membership, Organisation, User
 from voicemanager.models.audit import AuditEvent
 from voicemanager.models.consent import ConsentDocument, ConsentRecording, ConsentSignature
-from voicemanager.models.deletion import DeletionRequest
+from voicemanager.models.deletion import DeletionNotice, DeletionRequest
 from voicemanager.models.files import AudioFile, DenoiseJob
 from voicemanager.models.invitations import Invitation, InvitationError
 from voicemanager.models.outbox import OutboxMessage
@@ -17,7 +17,7 @@ from voicemanager.models.voices import CreditEntry, Voice, VoicePackage
 __all__ = [
     "audit",
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
-    "CreditEntry", "CreditQuote", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
+    "CreditEntry", "CreditQuote", "DeletionNotice", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
     "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "User", "Voice",
     "VoicePackage",
 ]
