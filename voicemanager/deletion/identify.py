@@ -118,13 +118,17 @@ def _task_phrase(task: RecordingTask) -> str:
             f"{n} take{'s' if n != 1 else ''}" + (" and a spoken consent recording" if consent else ""))
 
 
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _kept_for_speaker(speaker: Speaker, task_ids, voice_ids, consent_ids, org_ids) -> list[dict]:
     """Why a speaker's details stay: what else of theirs the request did not cover, in words."""
     kept = []
     for task in speaker.recording_tasks.exclude(pk__in=task_ids).select_related("organisation", "script"):
         other = task.organisation_id not in org_ids
         kept.append({"kind": "task", "organisation": task.organisation.name, "id": task.public_id,
-                     "text": f"{_task_phrase(task).capitalize()}: "
+                     "text": f"{_upper_first(_task_phrase(task))}: "
                              + ("it belongs to another studio, which this request did not cover."
                                 if other else "this request did not cover it.")})
     for voice in speaker.voices.exclude(pk__in=voice_ids).select_related("organisation"):
@@ -168,7 +172,7 @@ def scope_objects(req: DeletionRequest) -> dict:
                         .values_list("pk", flat=True))
         for task in RecordingTask.objects.filter(pk__in=task_ids).select_related("organisation", "script"):
             out["kept"].append({"kind": "recordings", "organisation": task.organisation.name, "id": task.public_id,
-                                "text": f"{_task_phrase(task).capitalize()}: you asked for the voice only, "
+                                "text": f"{_upper_first(_task_phrase(task))}: you asked for the voice only, "
                                         "so the recordings were kept."})
         speakers = list(Speaker.objects.filter(pk__in=matched_speakers | {v.speaker_id for v in voices}))
         out["kept"] += _kept_account(req, speakers)

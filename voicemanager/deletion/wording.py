@@ -34,6 +34,7 @@ class Section:
     title: str
     paragraphs: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)  # paragraphs printed after the items
 
 
 def plain_kind(label: str, n: int) -> str:
@@ -112,7 +113,7 @@ def sections(req: DeletionRequest, report: dict) -> list[Section]:
                        + _listing(Counter({k: v for k, v in speaker_rows.items()
                                            if k in ("voicemanager.Speaker", "voicemanager.ConsentSignature")})) + ".")
     keys = report["found"]["keys"]
-    s.paragraphs.append(f"In total {sum(speaker_rows.values())} records in our database and {len(keys)} "
+    s.after.append(f"In total {sum(speaker_rows.values())} records in our database and {len(keys)} "
                         f"stored file{'s' if len(keys) != 1 else ''} belonged to what you asked us to delete.")
     out.append(s)
 
@@ -136,7 +137,7 @@ def sections(req: DeletionRequest, report: dict) -> list[Section]:
         s.items.append(f"Kept but no longer linked to the voice: {_listing(unlinked)} (the amount stays in the "
                        "studio's accounts; nothing in it identifies you).")
     if report["verified"]["at"]:
-        s.paragraphs.append(f"On {when(report['verified']['at'])} we searched the database and the file storage "
+        s.after.append(f"On {when(report['verified']['at'])} we searched the database and the file storage "
                             "again: nothing of what you asked us to delete is left.")
     out.append(s)
 
@@ -146,7 +147,7 @@ def sections(req: DeletionRequest, report: dict) -> list[Section]:
     if not s.items:
         s.paragraphs.append("Nothing: everything we found was deleted.")
     else:
-        s.paragraphs.append("If you want any of these deleted too, reply to this email or file a new request.")
+        s.after.append("If you want any of these deleted too, reply to the report email or file a new request.")
     out.append(s)
 
     s = Section("The cloning provider")
