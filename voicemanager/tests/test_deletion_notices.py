@@ -103,7 +103,7 @@ def test_report_is_plain_language_with_what_was_kept_and_why(cast):
                       "The cloning provider", "What cannot be undone"]
     assert f"the professional voice “{world.b.voice.alias}”" in text
     assert "In our database:" in text and "In file storage:" in text and "In backups:" in text
-    assert "Org Y (script “Script Y”) with 2 takes and a spoken consent recording" in text
+    assert "Org Y (script “Script Y”) with 3 takes and a spoken consent recording" in text
     assert "another studio, which this request did not cover" in text
     assert "Your login account (contractor-b@example.com)" in text
     assert "training package never left us" in text

@@ -57,9 +57,10 @@ def forget_report(request: HttpRequest, token: str) -> HttpResponse:
     req = request_from_report_token(token)
     if req is None:
         raise Http404("This report link is not valid.")
-    fresh = {**req.report, "appendix": report.build(req)["appendix"]}  # the appendix includes the report's own step
-    context = report.context(req, fresh)
-    context["generated_at"] = wording.when(req.report.get("generated_at"))
+    built = report.build(req)
+    saved = req.report if req.report.get("found") else built  # the report as emailed (older rows: rebuilt)
+    context = report.context(req, {**saved, "appendix": built["appendix"]})  # appendix: up to the report itself
+    context["generated_at"] = wording.when(saved.get("generated_at"))
     html = render_to_string("deletion/report.html", context)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     if request.GET.get("download"):
