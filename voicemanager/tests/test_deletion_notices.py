@@ -62,10 +62,13 @@ def test_admins_are_told_by_email_audit_and_the_task_page(client, cast, mail):
     assert page.status_code == 410
     assert b"deleted on" in page.content and b"at the voice owner's request" in page.content
     assert b"Script X" in page.content
+    voice_page = client.get(f"/vm/voices/{world.b.voice.public_id}/")
+    assert voice_page.status_code == 410 and world.b.voice.alias.encode() in voice_page.content
     tasks = client.get("/vm/tasks/").content.decode()
     assert "Removed at the voice owner" in tasks and world.b.voice.alias in tasks
     client.force_login(cast.admin_y)
     assert client.get(f"/vm/tasks/{world.b.task.public_id}/").status_code == 404  # another org: nothing to say
+    assert client.get(f"/vm/voices/{world.b.voice.public_id}/").status_code == 404
     assert client.get(f"/vm/tasks/{world.y.task.public_id}/").status_code == 200  # Y's task is untouched
     assert "Removed at the voice owner" not in client.get("/vm/tasks/").content.decode()
 
