@@ -98,6 +98,13 @@ def test_form_asks_for_no_internal_id(client, cast):
     assert "Studio or organisation (optional)" in html
 
 
+def test_status_page_needs_a_valid_link(client, cast):
+    req = intake.file_request(first_name="A", last_name="B", email="a@example.com")
+    assert client.get(f"/forget/request/{intake.make_status_token(req)}/").status_code == 200
+    assert client.get(f"/forget/request/{intake.make_status_token(req)[:-2]}xx/").status_code == 404
+    assert client.get("/forget/request/not-a-token/").status_code == 404
+
+
 def test_invalid_form_creates_nothing(client, cast):
     response = client.post("/forget/", form_data(cast, "x", email="nope", first_name=""))
     assert response.status_code == 400
