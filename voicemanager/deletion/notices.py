@@ -100,12 +100,11 @@ def removed_page(request, item_id: str):
 
 
 def for_task(task) -> list[DeletionNotice]:
-    """Notices to show on a task page that still exists: its voices removed (voice-only requests)."""
-    voice_ids = list(task.voices.values_list("public_id", flat=True))
-    ids = [task.public_id] + voice_ids
-    removed_voices = DeletionNotice.objects.filter(organisation=task.organisation, kind=K.VOICE,
-                                                   details__task=task.public_id)
-    return list(DeletionNotice.objects.filter(organisation=task.organisation, item_id__in=ids) | removed_voices)
+    """Notices for a task page that exists: its voice removed (voice only), or the task itself restored."""
+    from django.db.models import Q
+
+    return list(DeletionNotice.objects.filter(organisation=task.organisation).filter(
+        Q(item_id=task.public_id) | Q(kind=K.VOICE, details__task=task.public_id)))
 
 
 def recent_for(orgs) -> list[DeletionNotice]:
