@@ -109,7 +109,7 @@ def sections(req: DeletionRequest, report: dict) -> list[Section]:
     rows = found.get("rows", []) + found.get("late_rows", [])
     speaker_rows = _counts(rows)
     if speaker_rows.get("voicemanager.Speaker") or speaker_rows.get("voicemanager.ConsentSignature"):
-        s.items.append("Your details kept with the recordings: "
+        s.items.append("Your details stored with the recordings: "
                        + _listing(Counter({k: v for k, v in speaker_rows.items()
                                            if k in ("voicemanager.Speaker", "voicemanager.ConsentSignature")})) + ".")
     keys = report["found"]["keys"]
