@@ -6,12 +6,11 @@ import hashlib
 
 import pytest
 
-from booth.models import Take
 from e2e.booth_fixtures import consented_mic_page, mic_page
 from tasks.audio.decode import probe
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse
-from voicemanager.models import AudioFile
+from voicemanager.models import AudioFile, Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from booth.models import Take
 from e2e.booth_fixtures import consented_mic_page
+from voicemanager.models import Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000

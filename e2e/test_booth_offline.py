@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from booth.models import Take
 from e2e.booth_fixtures import consented_mic_page
 from tasks.audio.hashing import sha256_file
+from voicemanager.models import Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000

@@ -15,17 +15,16 @@ requester's status page says so. Nothing typed into the form is lost.
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from voicemanager import outbox
+from voicemanager.core import audit, outbox
+from voicemanager.core.links import site_url
 from voicemanager.deletion import emails
-from voicemanager.models import DeletionRequest, Organisation, Voice, audit
+from voicemanager.models import DeletionRequest, Organisation, Voice
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def make_confirm_token(req: DeletionRequest) -> str:
 
 
 def confirm_url(req: DeletionRequest) -> str:
-    return emails.site_url(reverse("forget_confirm", args=[make_confirm_token(req)]))
+    return site_url("forget_confirm", make_confirm_token(req))
 
 
 def _send_link(req: DeletionRequest) -> None:
@@ -131,11 +130,8 @@ def request_from_token(token: str) -> DeletionRequest:
 def confirm(token: str, *, ip: str | None = None) -> DeletionRequest:
     """Confirm once: a conditional update on status and nonce; the nonce is rotated so the link dies."""
     req = request_from_token(token)
-    now = timezone.now()
     with transaction.atomic():
-        claimed = DeletionRequest.objects.filter(
-            pk=req.pk, status=DeletionRequest.Status.UNCONFIRMED, confirm_nonce=req.confirm_nonce
-        ).update(status=DeletionRequest.Status.CONFIRMED, confirmed_at=now, confirm_nonce=secrets.token_urlsafe())
+        claimed = DeletionRequest.objects.filter(pk=req.pk).confirm(req.confirm_nonce)
         if not claimed:
             raise ConfirmError("This confirmation link has already been used or is no longer valid.")
         req.refresh_from_db()

@@ -12,10 +12,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from voicemanager import outbox
-from voicemanager.assignments import organisation_admin_emails
+from voicemanager.core import audit, outbox
+from voicemanager.core.links import site_url
 from voicemanager.deletion import emails
-from voicemanager.models import DeletionNotice, DeletionRequest, Organisation, audit
+from voicemanager.models import DeletionNotice, DeletionRequest, Organisation
 
 K = DeletionNotice.Kind
 
@@ -70,11 +70,11 @@ def email(request_pk: int, organisation_pk: int, event: str) -> int:
     notices = list(req.notices.filter(organisation=org).order_by("kind", "label"))
     if event == "restored":
         notices = [n for n in notices if n.restored_at]
-    to = organisation_admin_emails(org)
+    to = org.admin_emails()
     if not notices or not to:
         return 0
     emails.send(f"notice_{event}", to, {"req": req, "org": org, "notices": notices,
-                                        "tasks_url": emails.site_url("/vm/tasks/")})
+                                        "tasks_url": site_url("task_list")})
     with transaction.atomic():
         DeletionNotice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=timezone.now())
     return len(to)
@@ -82,7 +82,7 @@ def email(request_pk: int, organisation_pk: int, event: str) -> int:
 
 def for_item(request, item_id: str) -> DeletionNotice | None:
     """The latest notice about a voice or task of the user's organisations (None for anyone else)."""
-    from voicemanager.access import user_organisations
+    from voicemanager.core.access import user_organisations
 
     return (DeletionNotice.objects.filter(item_id=item_id, organisation__in=user_organisations(request.user))
             .select_related("organisation").first())

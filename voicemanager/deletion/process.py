@@ -4,11 +4,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from voicemanager import outbox
+from voicemanager.core import audit, outbox
+from voicemanager.core.emails import send_after_commit
+from voicemanager.core.links import site_url
 from voicemanager.deletion import backup, delete, emails, identify, report, verify
 from voicemanager.deletion.claims import Busy, LostClaim  # noqa: F401 - re-exported for the tasks
-from voicemanager.emails import send_after_commit
-from voicemanager.models import DeletionRequest, audit
+from voicemanager.models import DeletionRequest
 
 S = DeletionRequest.Status
 OPEN = (S.UNCONFIRMED, S.MAIL_NOT_SENT, S.CONFIRMED, S.IDENTIFIED)
@@ -64,8 +65,7 @@ def approve(req: DeletionRequest, actor) -> bool:
 def reject(req: DeletionRequest, actor, reason: str) -> bool:
     """Close a request before anything was deleted (e.g. not the voice owner)."""
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=req.pk, status__in=OPEN).update(
-            status=S.REJECTED, failure_reason=reason or "Rejected by staff.", lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=req.pk).reject(reason)
         if ok:
             audit.record("deletion.rejected", actor=actor, organisation=req.organisation, target=req, reason=reason)
             if req.status != S.MAIL_NOT_SENT:
@@ -85,8 +85,7 @@ def resume_status(req: DeletionRequest) -> str:
 def retry(req: DeletionRequest, actor) -> bool:
     """After a failure: go back to the step that must run again (deletion re-runs on what remains)."""
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=req.pk, status=S.FAILED).update(
-            status=resume_status(req), failure_reason="", lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=req.pk).retry(resume_status(req))
         if ok:
             audit.record("deletion.retried", actor=actor, organisation=req.organisation, target=req,
                          previous_failure=req.failure_reason)
@@ -107,14 +106,13 @@ def fail(pk: int, reason: str) -> None:
     if req is None:
         return
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=pk).exclude(status__in=TERMINAL).update(
-            status=S.FAILED, failure_reason=reason[:2000], lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=pk).fail(reason)
         if ok:
             audit.record("deletion.failed", organisation=req.organisation, target=req, reason=reason[:2000],
                          status_before=req.status)
             transaction.on_commit(lambda: emails.send("alert", emails.staff_addresses(), {
                 "req": req, "reason": reason, "result": None,
-                "url": emails.site_url(f"/ops/deletion/{req.public_id}/"),
+                "url": site_url("ops_deletion_detail", req.public_id),
             }))
 
 

@@ -9,8 +9,9 @@ retries; each voice is asked once (an audit event per voice records the ask and 
 """
 from __future__ import annotations
 
-from voicemanager.models import AuditEvent, DeletionRequest, audit
-from voicemanager.providers import PROVIDERS, webhook
+from voicemanager.cloning.providers import PROVIDERS, webhook
+from voicemanager.core import audit
+from voicemanager.models import AuditEvent, DeletionRequest
 
 ASKED = "deletion.provider_asked"
 

@@ -18,7 +18,7 @@ PLAIN = {
     "voicemanager.Voice": ("voice", "voices"),
     "voicemanager.VoicePackage": ("training package prepared for cloning", "training packages prepared for cloning"),
     "voicemanager.RecordingTask": ("recording task", "recording tasks"),
-    "booth.Take": ("recorded take", "recorded takes"),
+    "voicemanager.Take": ("recorded take", "recorded takes"),
     "voicemanager.AudioFile": ("audio file", "audio files"),
     "voicemanager.ConsentRecording": ("spoken consent recording", "spoken consent recordings"),
     "voicemanager.ConsentSignature": ("signed consent document", "signed consent documents"),

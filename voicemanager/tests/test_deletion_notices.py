@@ -118,9 +118,9 @@ def test_report_is_plain_language_with_what_was_kept_and_why(cast):
 
 
 def test_a_webhook_provider_is_asked_once_to_delete_and_the_report_says_so(cast, settings):
+    from voicemanager.cloning.providers import TransientForwardError
+    from voicemanager.cloning.providers.webhook import verify
     from voicemanager.deletion import delete, provider
-    from voicemanager.providers import TransientForwardError
-    from voicemanager.providers.webhook import verify
     from voicemanager.tests.test_webhook import SECRET, Receiver
 
     settings.CLONING_WEBHOOK_SECRET = SECRET
