@@ -69,8 +69,7 @@ def reject(req: DeletionRequest, actor, reason: str) -> bool:
         if ok:
             audit.record("deletion.rejected", actor=actor, organisation=req.organisation, target=req, reason=reason)
             if req.status != S.MAIL_NOT_SENT:
-                send_after_commit(emails.send, "rejected", [req.email], {
-                    "req": req, "reason": reason or "it was closed by our staff."})
+                send_after_commit(emails.send_rejected, req.pk, reason or "it was closed by our staff.")
     return bool(ok)
 
 

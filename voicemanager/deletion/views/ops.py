@@ -8,27 +8,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from voicemanager.core.access import staff_required
+from voicemanager.core.access import get_deletion_request_for_staff, staff_required
 from voicemanager.deletion import backup, intake, match, process
 from voicemanager.deletion.forms import DeletionRequestForm
 from voicemanager.deletion.report import events, report_url
 from voicemanager.models import DeletionRequest
 
 S = DeletionRequest.Status
-
-
-def _get_request_for_staff(request: HttpRequest, public_id: str) -> DeletionRequest:
-    """Staff see every request; the decorator already turned everyone else away."""
-    if not request.user.is_staff:
-        from django.http import Http404
-
-        raise Http404("Not found")
-    return get_object_or_404(DeletionRequest.objects.select_related("organisation", "approved_by"),
-                             public_id=public_id)
 
 
 @staff_required
@@ -60,7 +50,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     found = req.found or {}
     context = {
         "req": req, "found": found, "events": events(req),
@@ -87,7 +77,7 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def approve(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     if process.approve(req, request.user):
         messages.success(request, "Approved: " + ("deleting now (urgent, no backup)." if req.urgent
                                                   else "backing up, then deleting."))
@@ -99,7 +89,7 @@ def approve(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def reject(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     if process.reject(req, request.user, request.POST.get("reason", "").strip()[:500]):
         messages.success(request, "Request rejected; nothing was deleted.")
     else:
@@ -110,7 +100,7 @@ def reject(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def retry(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     if process.retry(req, request.user):
         messages.success(request, "Retrying: deletion runs again on what remains, then verification.")
     else:
@@ -121,7 +111,7 @@ def retry(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def resume(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     process.resume(req, request.user)
     messages.success(request, "Queued again for a worker.")
     return redirect("ops_deletion_detail", public_id=req.public_id)
@@ -130,7 +120,7 @@ def resume(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def restore(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     if not backup.restorable(req):
         messages.error(request, "There is no backup that can still be restored for this request.")
     else:
@@ -143,7 +133,7 @@ def restore(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def match_request(request: HttpRequest, public_id: str) -> HttpResponse:
     """Staff choose the speakers, voices and organisations behind the request; the worker identifies."""
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     try:
         match.apply(req, speakers=request.POST.getlist("speaker"), voices=request.POST.getlist("voice"),
                     organisations=request.POST.getlist("organisation"), actor=request.user)
@@ -158,7 +148,7 @@ def match_request(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def resend(request: HttpRequest, public_id: str) -> HttpResponse:
     """Send the confirmation link again after the mail server failed."""
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     try:
         intake.resend_confirmation(req, actor=request.user)
     except intake.ResendError as exc:
