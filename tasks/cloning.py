@@ -31,8 +31,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from tasks.audio.decode import AudioRejected, iter_blocks
-from voicemanager import credits, engines
-from voicemanager.cloning import file_facts
+from voicemanager import credits, engines, quality_gate
+from voicemanager.cloning import file_facts, qc_decisions
 from voicemanager.consent_gate import check_consent, consent_evidence
 from voicemanager.models import AudioFile, Voice, VoicePackage, audit
 from voicemanager.providers import PermanentForwardError, TransientForwardError, get_provider
@@ -119,6 +119,10 @@ def build_package(voice: Voice) -> tuple[Path, dict, tempfile.TemporaryDirectory
     if missing:
         raise PackagingError(f"Files were deleted before packaging: {', '.join(missing)}.")
     files = [by_id[fid] for fid in voice.files_used]
+    gate = quality_gate.apply(files, qc_decisions(files))
+    if gate.flagged:  # failed QC after the request (analysis finished late), and nobody decided to keep it
+        raise PackagingError("These files failed QC and were not included on purpose: " + "; ".join(
+            f"{f['name']} ({', '.join(f['codes'])})" for f in gate.flagged) + ".")
     ev = engines.evaluate(file_facts(files), voice.engine, voice.type)
     if not ev.ok:
         raise PackagingError(ev.set_errors[0]["message"])
@@ -162,6 +166,8 @@ def build_package(voice: Voice) -> tuple[Path, dict, tempfile.TemporaryDirectory
             writer.writerows(rows)
             zf.writestr("metadata.csv", csv_buf.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
             manifest = _manifest(voice, entries, ev, files)
+            manifest["qcIncluded"] = [{"fileId": i["fileId"], "codes": i["codes"], "decision": i["decision"]}
+                                      for i in gate.included]
             zf.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True),
                         compress_type=zipfile.ZIP_DEFLATED)
     except BaseException:

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from voicemanager import credits, engines, native_language, outbox
+from voicemanager import credits, engines, native_language, outbox, quality_gate
 from voicemanager.consent_gate import check_consent
 from voicemanager.emails import send_templated_email
 from voicemanager.languages import LANGUAGE_NAMES
@@ -129,26 +129,52 @@ def models_q_speaker_of(org):
 
 def preflight(org, files: list[AudioFile], *, voice_type: str, engine: str = engines.DEFAULT_ENGINE,
               language: str = "en", task=None, speaker=None) -> dict:
-    """Everything the admin should see before sending: limits, discards, QC, consent, dates."""
-    ev = engines.evaluate(file_facts(files), engine, voice_type)
+    """Everything the admin should see before sending: usable files, limits, discards, QC, consent, dates.
+
+    Only files past the quality gate count towards the limits; the others are listed with
+    their reasons. A set that cannot be submitted shows its shortfall and no ready date.
+    """
+    gate = quality_gate.apply(files, qc_decisions(files))
+    ev = engines.evaluate(file_facts(gate.usable), engine, voice_type)
     earliest, latest = expected_ready(language)
     consent = check_consent(speaker, task=task, organisation=org)
     names = {f.public_id: f.name for f in files}
+    discarded = [{**d, "name": names.get(d.get("fileId"), "")} for d in gate.discarded + ev.discarded]
+    short = next((e for e in ev.set_errors if e["code"] == "set_too_short"), None)
     return {
         "evaluation": ev,
-        "discarded": [{**d, "name": names.get(d.get("fileId"), "")} for d in ev.discarded],
+        "gate": gate,
+        "discarded": discarded,
+        "discarded_groups": group_discards(discarded),
+        "shortfall": short["message"] if short else "",
+        "n_usable": len(gate.usable),
+        "n_files": len(files),
         "limits": ev.limits,
         "total_minutes": ev.total_s / 60,
         "total_mb": ev.total_bytes / engines.MB,
         "min_total_minutes": ev.limits.min_total_s / 60,
         "max_total_mb": ev.limits.max_total_bytes / engines.MB,
         "joined": [m for m in ev.members if m.joined],
-        "qc_warnings": qc_warnings(files),
+        "qc_warnings": qc_warnings(gate.usable),
         "consent_reasons": consent,
         "expected_earliest": earliest,
         "expected_latest": latest,
         "ok": ev.ok and not consent,
     }
+
+
+def group_discards(discarded: list[dict]) -> list[dict]:
+    """One line per reason ("5 files: You have 0.5 of the 30 minutes needed."), not one per file."""
+    groups: dict[tuple, dict] = {}
+    for d in discarded:
+        key = (d.get("code"), d.get("reason"))
+        groups.setdefault(key, {"code": d.get("code"), "reason": d.get("reason"), "files": []})["files"].append(d)
+    return list(groups.values())
+
+
+def qc_decisions(files: list[AudioFile]) -> dict[int, dict]:
+    """Who let a flagged file through (approved take or included on purpose), by original file pk."""
+    return {}
 
 
 def _check_common(org, alias: str, engine: str, voice_type: str, language: str, metadata) -> None:
@@ -186,10 +212,12 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
     if not files:
         raise CloningError(422, "no_files", "Choose at least one file.")
     speaker = resolve_speaker(org, files, task=task, speaker_id=speaker_id or metadata.pop("speakerId", None))
-    ev = engines.evaluate(file_facts(files), engine, voice_type)
+    gate = quality_gate.apply(files, qc_decisions(files))
+    ev = engines.evaluate(file_facts(gate.usable), engine, voice_type)
+    discarded = gate.discarded + ev.discarded
     if not ev.ok:
         first = ev.set_errors[0]
-        raise CloningError(422, first["code"], first["message"], discardedFiles=ev.discarded)
+        raise CloningError(422, first["code"], first["message"], discardedFiles=discarded)
     reasons = check_consent(speaker, task=task, organisation=org)
     if reasons:
         raise CloningError(422, "consent_missing", "Consent is missing: " + " ".join(reasons), reasons=reasons)
@@ -202,12 +230,15 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
             _check_credits(org, voice_type)
             voice = Voice.objects.create(
                 organisation=org, alias=alias, engine=engine, type=voice_type, language=language,
-                metadata=metadata, files_used=ev.used, discarded_files=ev.discarded, task=task, speaker=speaker,
+                metadata=metadata, files_used=ev.used, discarded_files=discarded, task=task, speaker=speaker,
                 expected_ready_at=latest, provider=settings.CLONING_PROVIDER,
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
             audit.record("voice.requested", actor=user, organisation=org, target=voice, alias=alias,
-                         type=voice_type, files=ev.used, discarded=[d["fileId"] for d in ev.discarded],
+                         type=voice_type, files=ev.used, discarded=[d["fileId"] for d in discarded],
+                         qc_discarded={d["fileId"]: d["code"] for d in gate.discarded},
+                         flagged_included=[{"fileId": i["fileId"], "codes": i["codes"], **i["decision"]}
+                                           for i in gate.included],
                          actor_label=actor_label)
             if warning:
                 native_language.record_warning_accepted(voice, speaker, language, user, organisation=org,
