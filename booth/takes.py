@@ -17,14 +17,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from booth.models import Take
-from voicemanager import outbox
+from voicemanager import outbox, reviews
 from voicemanager.emails import send_templated_email
 from voicemanager.models import AudioFile, Membership, RecordingTask, Section, audit
 
 log = logging.getLogger(__name__)
 
 EDITABLE = (RecordingTask.Status.INVITED, RecordingTask.Status.ACCEPTED, RecordingTask.Status.RECORDING,
-            RecordingTask.Status.SUBMITTED)
+            RecordingTask.Status.SUBMITTED, RecordingTask.Status.CHANGES_REQUESTED)
 
 
 class TakeError(Exception):
@@ -69,6 +69,8 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
             return False
         now = timezone.now()
         previous = Take.objects.filter(task=task, section=take.section, status=Take.Status.SUBMITTED).first()
+        if previous is None and (paused := reviews.screening_blocks(task, take.section)):
+            raise TakeError("screening", paused)
         audio = previous.audio_file if previous else None
         if previous:
             Take.objects.filter(pk=previous.pk).update(status=Take.Status.RECORDED, submitted_at=None, audio_file=None)
@@ -77,7 +79,13 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
         take.save(update_fields=["status", "submitted_at", "audio_file"])
         n_sections = task.script.sections.count()
         n_submitted = Take.objects.filter(task=task, kind=Take.Kind.TAKE, status=Take.Status.SUBMITTED).count()
-        finished = n_submitted >= n_sections and task.status != RecordingTask.Status.SUBMITTED
+        all_in = n_submitted >= n_sections
+        answered_all = reviews.on_take_submitted(task, take, all_submitted=all_in)
+        if task.status == RecordingTask.Status.CHANGES_REQUESTED:  # other retake requests are still open
+            finished = False
+        else:
+            finished = all_in and (answered_all or task.status != RecordingTask.Status.SUBMITTED)
+        reviews.after_submit_screening(task, n_submitted)
         updates = {"last_activity_at": now}
         if finished:
             updates.update(status=RecordingTask.Status.SUBMITTED, submitted_at=now)

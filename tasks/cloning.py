@@ -119,7 +119,7 @@ def build_package(voice: Voice) -> tuple[Path, dict, tempfile.TemporaryDirectory
     if missing:
         raise PackagingError(f"Files were deleted before packaging: {', '.join(missing)}.")
     files = [by_id[fid] for fid in voice.files_used]
-    gate = quality_gate.apply(files, qc_decisions(files))
+    gate = quality_gate.apply(files, qc_decisions(files, voice.qc_included))
     if gate.flagged:  # failed QC after the request (analysis finished late), and nobody decided to keep it
         raise PackagingError("These files failed QC and were not included on purpose: " + "; ".join(
             f"{f['name']} ({', '.join(f['codes'])})" for f in gate.flagged) + ".")

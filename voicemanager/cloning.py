@@ -128,13 +128,14 @@ def models_q_speaker_of(org):
 
 
 def preflight(org, files: list[AudioFile], *, voice_type: str, engine: str = engines.DEFAULT_ENGINE,
-              language: str = "en", task=None, speaker=None) -> dict:
+              language: str = "en", task=None, speaker=None, include_flagged_ids: list[str] | None = None,
+              user=None) -> dict:
     """Everything the admin should see before sending: usable files, limits, discards, QC, consent, dates.
 
     Only files past the quality gate count towards the limits; the others are listed with
     their reasons. A set that cannot be submitted shows its shortfall and no ready date.
     """
-    gate = quality_gate.apply(files, qc_decisions(files))
+    gate = quality_gate.apply(files, qc_decisions(files, include_flagged(files, include_flagged_ids or [], user)))
     ev = engines.evaluate(file_facts(gate.usable), engine, voice_type)
     earliest, latest = expected_ready(language)
     consent = check_consent(speaker, task=task, organisation=org)
@@ -172,9 +173,29 @@ def group_discards(discarded: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
-def qc_decisions(files: list[AudioFile]) -> dict[int, dict]:
-    """Who let a flagged file through (approved take or included on purpose), by original file pk."""
-    return {}
+def qc_decisions(files: list[AudioFile], included: list[dict] | None = None) -> dict[int, dict]:
+    """Who let a flagged file through, by original file pk: a reviewer approved the take, or an admin
+    included the file on purpose (``included``: ``Voice.qc_included`` entries)."""
+    from voicemanager import reviews
+
+    out = reviews.qc_decisions(files)
+    by_public = {f.public_id: f for f in files}
+    for entry in included or []:
+        audio = by_public.get(entry.get("fileId"))
+        if audio is not None:
+            out.setdefault(audio.derived_from_id or audio.pk, {"kind": "included", **{
+                k: entry.get(k, "") for k in ("by", "at", "note")}})
+    return out
+
+
+def include_flagged(files: list[AudioFile], wanted: list[str], user) -> list[dict]:
+    """An admin's choice to send flagged files anyway: the entries stored on the voice (and audited)."""
+    wanted_set = set(wanted or [])
+    flagged = {f["fileId"] for f in quality_gate.apply(files, qc_decisions(files)).flagged}
+    by = (user.email if getattr(user, "is_authenticated", False) else "") or "unknown"
+    now = timezone.now().isoformat()
+    return [{"fileId": fid, "by": by, "at": now, "note": "included on purpose despite failed QC"}
+            for fid in sorted(wanted_set & flagged)]
 
 
 def _check_common(org, alias: str, engine: str, voice_type: str, language: str, metadata) -> None:
@@ -199,10 +220,11 @@ def _check_common(org, alias: str, engine: str, voice_type: str, language: str, 
 def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str = engines.DEFAULT_ENGINE,
                   voice_type: str = "instant", language: str | None = None, metadata: dict | None = None,
                   task=None, speaker_id: str | None = None, accept_language_warning: bool = False,
-                  actor_label: str = "") -> Voice:
+                  actor_label: str = "", include_flagged_ids: list[str] | None = None) -> Voice:
     """Create a voice request and queue its packaging; raise ``CloningError`` and change nothing if refused.
 
-    ``actor_label`` names a non-user actor (an API key) in the audit log.
+    ``actor_label`` names a non-user actor (an API key) in the audit log. ``include_flagged_ids``:
+    files that failed QC which the admin sends on purpose (stored on the voice, audited).
     """
     metadata = dict(metadata or {})
     language = language or (task.script.language if task is not None else "en")
@@ -212,7 +234,8 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
     if not files:
         raise CloningError(422, "no_files", "Choose at least one file.")
     speaker = resolve_speaker(org, files, task=task, speaker_id=speaker_id or metadata.pop("speakerId", None))
-    gate = quality_gate.apply(files, qc_decisions(files))
+    included = include_flagged(files, include_flagged_ids or [], user)
+    gate = quality_gate.apply(files, qc_decisions(files, included))
     ev = engines.evaluate(file_facts(gate.usable), engine, voice_type)
     discarded = gate.discarded + ev.discarded
     if not ev.ok:
@@ -231,6 +254,7 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
             voice = Voice.objects.create(
                 organisation=org, alias=alias, engine=engine, type=voice_type, language=language,
                 metadata=metadata, files_used=ev.used, discarded_files=discarded, task=task, speaker=speaker,
+                qc_included=[i for i in included if i["fileId"] in ev.used],
                 expected_ready_at=latest, provider=settings.CLONING_PROVIDER,
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
@@ -240,6 +264,10 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
                          flagged_included=[{"fileId": i["fileId"], "codes": i["codes"], **i["decision"]}
                                            for i in gate.included],
                          actor_label=actor_label)
+            for item in voice.qc_included:
+                audit.record("file.qc_included", actor=user, organisation=org, target_type="voicemanager.AudioFile",
+                             target_id=item["fileId"], voice=voice.public_id,
+                             codes=next((i["codes"] for i in gate.included if i["fileId"] == item["fileId"]), []))
             if warning:
                 native_language.record_warning_accepted(voice, speaker, language, user, organisation=org,
                                                         actor_label=actor_label)

@@ -9,6 +9,7 @@ from voicemanager.models.invitations import Invitation, InvitationError
 from voicemanager.models.outbox import OutboxMessage
 from voicemanager.models.quotes import CreditQuote
 from voicemanager.models.recording import RecordingTask
+from voicemanager.models.reviews import Review, ReviewRound
 from voicemanager.models.scripts import Script, Section
 from voicemanager.models.speakers import Speaker
 from voicemanager.models.uploads import ResumableUpload
@@ -18,6 +19,6 @@ __all__ = [
     "audit",
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
     "CreditEntry", "CreditQuote", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
-    "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "User", "Voice",
+    "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Review", "ReviewRound", "Script", "Section", "Speaker", "User", "Voice",
     "VoicePackage",
 ]

@@ -66,10 +66,12 @@ class RecordingTask(models.Model):
         RECORDING = "recording", "Recording"
         SUBMITTED = "submitted", "Submitted"
         PROCESSING = "processing", "Processing"
+        REVIEW = "review", "Needs review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
         READY = "ready", "Ready"
         CANCELLED = "cancelled", "Cancelled"
 
-    CLOSED_STATUSES = (Status.SUBMITTED, Status.PROCESSING, Status.READY, Status.CANCELLED)
+    CLOSED_STATUSES = (Status.SUBMITTED, Status.PROCESSING, Status.REVIEW, Status.READY, Status.CANCELLED)
 
     public_id = models.CharField(max_length=40, unique=True, default=task_id, editable=False)
     organisation = models.ForeignKey(
@@ -86,7 +88,7 @@ class RecordingTask(models.Model):
     contractor_email = models.EmailField()
     file_path = models.CharField(max_length=500, help_text="Folder in the organisation's file manager.")
     due_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVITED, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVITED, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)
@@ -99,6 +101,13 @@ class RecordingTask(models.Model):
     current_section = models.PositiveIntegerField(default=0, help_text="Where the booth resumes.")
     contractor_reminded_at = models.DateTimeField(null=True, blank=True)
     admin_overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    screening_sections = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Pause recording after this many sections until an admin approves the "
+        "setup (empty: no screening).")
+    screening_paused_at = models.DateTimeField(null=True, blank=True)
+    screening_released_at = models.DateTimeField(null=True, blank=True)
+    screening_released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     language_warning_accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Admin who assigned despite the script language not being the speaker's native language.",
@@ -119,3 +128,46 @@ class RecordingTask(models.Model):
 
     def touch(self) -> None:
         RecordingTask.objects.filter(pk=self.pk).update(last_activity_at=timezone.now())
+
+    # --- review and screening (the rules are in voicemanager/reviews.py) ----------------------
+
+    REVIEWABLE = (Status.RECORDING, Status.SUBMITTED, Status.PROCESSING, Status.REVIEW, Status.READY,
+                  Status.CHANGES_REQUESTED)
+
+    @property
+    def screening_waiting(self) -> bool:
+        """Recording is paused until an admin approves the setup."""
+        return bool(self.screening_paused_at and not self.screening_released_at)
+
+    def request_changes(self) -> bool:
+        """A review round went out: the task shows "changes requested" until every request is answered."""
+        return bool(RecordingTask.objects.filter(pk=self.pk, status__in=self.REVIEWABLE).update(
+            status=self.Status.CHANGES_REQUESTED, last_activity_at=timezone.now()))
+
+    def changes_answered(self, *, all_submitted: bool) -> bool:
+        """The last open request is answered: back to submitted (every section in) or recording."""
+        to = self.Status.SUBMITTED if all_submitted else self.Status.RECORDING
+        return bool(RecordingTask.objects.filter(pk=self.pk, status=self.Status.CHANGES_REQUESTED).update(
+            status=to, last_activity_at=timezone.now()))
+
+    def mark_reviewed(self, *, acceptable: bool) -> bool:
+        """Files processed: ready when every section is acceptable, else waiting for the review."""
+        to = self.Status.READY if acceptable else self.Status.REVIEW
+        return bool(RecordingTask.objects.filter(
+            pk=self.pk, status__in=(self.Status.SUBMITTED, self.Status.PROCESSING, self.Status.REVIEW)
+        ).exclude(status=to).update(status=to))
+
+    def pause_for_screening(self) -> bool:
+        """The first N sections are in: pause once (True only for the caller that paused it)."""
+        return bool(RecordingTask.objects.filter(pk=self.pk, screening_sections__isnull=False,
+                                                 screening_paused_at=None).update(screening_paused_at=timezone.now()))
+
+    def release_screening(self, user) -> bool:
+        """The admin approved the setup: recording goes on (True only for the caller that released it)."""
+        now = timezone.now()
+        done = RecordingTask.objects.filter(pk=self.pk, screening_paused_at__isnull=False,
+                                            screening_released_at=None).update(
+            screening_released_at=now, screening_released_by=user, last_activity_at=now)
+        if done:
+            self.screening_released_at, self.screening_released_by = now, user
+        return bool(done)

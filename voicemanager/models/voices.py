@@ -48,6 +48,8 @@ class Voice(models.Model):
     failure_reason = models.TextField(blank=True)
     files_used = models.JSONField(default=list, blank=True, help_text="Public ids of files used.")
     discarded_files = models.JSONField(default=list, blank=True, help_text="[{fileId, reason}]")
+    qc_included = models.JSONField(default=list, blank=True,
+                                   help_text="Flagged files an admin included on purpose: [{fileId, codes, by, at}]")
     task = models.ForeignKey(
         "voicemanager.RecordingTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="voices"
     )

@@ -1,7 +1,7 @@
 """URL patterns: tasks."""
 from django.urls import path
 
-from voicemanager.views import tasks
+from voicemanager.views import reviews, tasks
 
 urlpatterns = [
     path("tasks/", tasks.task_list, name="task_list"),
@@ -13,4 +13,11 @@ urlpatterns = [
     path("tasks/<str:task_id>/revoke", tasks.task_revoke, name="task_revoke"),
     path("tasks/<str:task_id>/cancel", tasks.task_cancel, name="task_cancel"),
     path("tasks/<str:task_id>/due-date", tasks.task_due_date, name="task_due_date"),
+    path("tasks/<str:task_id>/review/", reviews.task_review, name="task_review"),
+    path("tasks/<str:task_id>/review/<str:take_id>/", reviews.take_review, name="take_review"),
+    path("tasks/<str:task_id>/review-failed", reviews.review_retake_failed, name="task_review_retake_failed"),
+    path("tasks/<str:task_id>/review-send", reviews.review_send, name="task_review_send"),
+    path("tasks/<str:task_id>/screening", reviews.screening_set, name="task_screening_set"),
+    path("tasks/<str:task_id>/screening/release", reviews.screening_release, name="task_screening_release"),
+    path("tasks/<str:task_id>/review-setting", reviews.org_review_setting, name="task_review_setting"),
 ]

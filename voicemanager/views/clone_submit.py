@@ -82,8 +82,9 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
             error = exc.message
     language_warning = native_language.language_warning(speaker, values["language"])
     warning_ticked = bool((request.POST if request.method == "POST" else {}).get("accept_language_warning"))
+    include = (request.POST if request.method == "POST" else request.GET).getlist("include_flagged")
     pre = cloning.preflight(org, chosen, voice_type="professional", language=values["language"], task=task,
-                            speaker=speaker)
+                            speaker=speaker, include_flagged_ids=include, user=request.user)
     if request.method == "POST" and request.POST.get("action") == "submit":
         metadata = {k: values[k] for k in ("gender", "age", "accent", "description") if values[k]}
         try:
@@ -92,7 +93,7 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
             voice = cloning.request_voice(org, request.user, files=chosen, alias=values["alias"],
                                           voice_type="professional", language=values["language"],
                                           metadata=metadata, task=task, speaker_id=speaker_id or None,
-                                          accept_language_warning=warning_ticked)
+                                          accept_language_warning=warning_ticked, include_flagged_ids=include)
         except cloning.CloningError as exc:
             error = exc.message
         else:

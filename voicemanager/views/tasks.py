@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from booth.models import Take
-from voicemanager import assignments, native_language
+from voicemanager import assignments, native_language, reviews
 from voicemanager.access import (
     admin_organisations,
     get_task_for_member,
@@ -145,6 +145,7 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         "minutes_recorded": round(sum(t.duration for t in takes if t.status != Take.Status.DELETED) / 60, 1),
         "invitation": task.invitation, "is_admin": is_admin, "due_state": due_state(task),
         "due_form": DueDateForm(initial={"due_date": task.due_date}),
+        "review": reviews.review_state(task, can_review=is_admin),
     }
     return render(request, "voicemanager/tasks/detail.html", context)
 
