@@ -127,13 +127,29 @@ def build_package(voice: Voice) -> tuple[Path, dict, tempfile.TemporaryDirectory
     if not ev.ok:
         raise PackagingError(ev.set_errors[0]["message"])
 
+    def manifest(entries: list[dict]) -> dict:
+        out = _manifest(voice, entries, ev, files)
+        out["qcIncluded"] = [{"fileId": i["fileId"], "codes": i["codes"], "decision": i["decision"]}
+                             for i in gate.included]
+        return out
+
+    return write_archive(ev.members, by_id, manifest)
+
+
+def write_archive(members: list[engines.Member], by_id: dict[str, AudioFile], manifest_for,
+                  progress=None) -> tuple[Path, dict, tempfile.TemporaryDirectory]:
+    """Write audio (joined members decoded and joined), ``metadata.csv`` and ``manifest.json`` to a temp zip.
+
+    ``manifest_for(entries)`` returns the manifest; ``progress(done, total)`` is called after each member.
+    The same writer builds the provider's package and the admin's download, so they are the same set.
+    """
     tmp = tempfile.TemporaryDirectory(prefix="package-", dir=getattr(settings, "PACKAGE_TEMP_DIR", None))
     scratch = Path(tmp.name)
     zip_path = scratch / "package.zip"
     entries, rows = [], []
     try:
         with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-            for n, member in enumerate(ev.members, start=1):
+            for n, member in enumerate(members, start=1):
                 sources = [by_id[fid] for fid in member.file_ids]
                 if member.joined:
                     stem = f"{n:04d}_joined"
@@ -161,13 +177,13 @@ def build_package(voice: Voice) -> tuple[Path, dict, tempfile.TemporaryDirectory
                                  "derivedFrom": a.derived_from.public_id if a.derived_from_id else None,
                                  "text": a.transcript, "qc": _qc_summary(a)} for a in sources],
                 })
+                if progress is not None:
+                    progress(n, len(members))
             csv_buf = io.StringIO()
             writer = csv.writer(csv_buf, delimiter="|", quoting=csv.QUOTE_NONE, escapechar="\\", lineterminator="\n")
             writer.writerows(rows)
             zf.writestr("metadata.csv", csv_buf.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
-            manifest = _manifest(voice, entries, ev, files)
-            manifest["qcIncluded"] = [{"fileId": i["fileId"], "codes": i["codes"], "decision": i["decision"]}
-                                      for i in gate.included]
+            manifest = manifest_for(entries)
             zf.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True),
                         compress_type=zipfile.ZIP_DEFLATED)
     except BaseException:
@@ -295,3 +311,81 @@ def forward_voice(self, voice_pk: int) -> None:
             stage=Voice.Stage.FORWARDED, status=Voice.Status.PROCESSING, provider_ref=ref[:200], updated_at=timezone.now())
         audit.record("voice.forwarded", organisation=voice.organisation, target=voice, provider=voice.provider,
                      attempts=package.forward_attempts)
+
+
+# --- the admin's download of a task's set ----------------------------------------------------------
+
+
+def _export_manifest(export, entries: list[dict], ev: engines.Evaluation, files: list[AudioFile]) -> dict:
+    task = export.task
+    speaker = task.speaker
+    levels = [_qc_summary(f)["summary"] for f in files]
+    return {
+        "format": "voicemanager-package/1",
+        "createdAt": timezone.now().isoformat(),
+        "purpose": "download",
+        "voice": None,
+        "organisation": export.organisation.public_id,
+        "language": task.script.language,
+        "script": {"id": task.script.public_id, "title": task.script.title, "language": task.script.language,
+                   "version": task.script.version},
+        "task": task.public_id,
+        "speaker": ({"id": speaker.public_id, "name": speaker.full_name, "kind": speaker.kind,
+                     "nativeLanguages": speaker.native_languages} if speaker else None),
+        "files": entries,
+        "sampleRates": sorted({e["sampleRate"] for e in entries if e["sampleRate"]}),
+        "totals": {"files": len(entries), "durationSeconds": round(sum(e["durationSeconds"] for e in entries), 3),
+                   "bytes": sum(e["size"] for e in entries)},
+        "meetsProfessionalLimits": ev.ok,
+        "discardedFiles": (export.manifest or {}).get("discardedFiles", []) + (ev.discarded if ev.ok else []),
+        "qcSummary": {level: levels.count(level) for level in sorted(set(levels))},
+        "consent": consent_evidence(speaker, task=task, organisation=export.organisation) if speaker else None,
+        "metadataCsv": "metadata.csv (LJSpeech: id|text)",
+    }
+
+
+@shared_task(bind=True, name="tasks.cloning.build_task_export", acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(OSError, OperationalError), retry_backoff=True, retry_backoff_max=600, max_retries=5,
+             soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
+def build_task_export(self, export_pk: int) -> None:
+    """Build an admin's download once (claimed queued -> running), with progress per member."""
+    from voicemanager.exports import members_for
+    from voicemanager.models import DataSetExport
+
+    export = DataSetExport.objects.select_related("task__script", "task__speaker", "organisation").filter(
+        pk=export_pk).first()
+    if export is None or export.state in (DataSetExport.State.DONE, DataSetExport.State.FAILED):
+        return
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
+    if not export.claim() and not (redelivered and export.state == DataSetExport.State.RUNNING):
+        return
+    by_id = {f.public_id: f for f in AudioFile.objects.filter(organisation=export.organisation,
+                                                             public_id__in=export.files_used)}
+    missing = [fid for fid in export.files_used if fid not in by_id]
+    if missing:
+        export.fail(f"Files were deleted before packaging: {', '.join(missing)}.")
+        return
+    files = [by_id[fid] for fid in export.files_used]
+    members, ev = members_for(files)
+    export.report_progress(0, len(members))
+    try:
+        zip_path, manifest, tmp = write_archive(members, by_id, lambda entries: _export_manifest(
+            export, entries, ev, files), progress=export.report_progress)
+    except (PackagingError, AudioRejected) as exc:
+        export.fail(f"The set could not be packaged: {exc}")
+        return
+    try:
+        sha = hashlib.sha256()
+        with open(zip_path, "rb") as fh:
+            while block := fh.read(CHUNK):
+                sha.update(block)
+        size = zip_path.stat().st_size
+        with open(zip_path, "rb") as fh:
+            export.file.save(f"{export.public_id}.zip", File(fh), save=False)
+    finally:
+        tmp.cleanup()
+    if not export.finish(name=export.file.name, size=size, sha256=sha.hexdigest(), manifest=manifest):
+        export.file.storage.delete(export.file.name)  # another delivery finished first
+        return
+    audit.record("dataset.exported", organisation=export.organisation, target=export.task,
+                 export=export.public_id, storage_locations=[export.file.name], size=size)

@@ -413,3 +413,7 @@ def set_review_takes(organisation, user, on: bool) -> None:
     """Organisation setting: does every take need an approval before a task is ready?"""
     type(organisation).objects.filter(pk=organisation.pk).update(review_takes=on)
     audit.record("organisation.review_takes", actor=user, organisation=organisation, target=organisation, on=on)
+    if not on:  # tasks that only waited for approvals of takes that passed QC are ready now
+        for pk in RecordingTask.objects.filter(organisation=organisation, status=RecordingTask.Status.REVIEW
+                                               ).values_list("pk", flat=True):
+            refresh_ready(pk)

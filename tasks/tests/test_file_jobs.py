@@ -18,7 +18,7 @@ from django.utils import timezone
 from booth.models import Take
 from e2e.services import speech_wav, wait_until
 from tasks import files as jobs
-from voicemanager import denoising
+from voicemanager import denoising, quality_gate, reviews
 from voicemanager.models import AudioFile, DenoiseJob, RecordingTask
 
 TEXT = "Please call Stella and ask her to bring these things with her from the store."
@@ -229,6 +229,13 @@ def test_task_becomes_ready_when_its_takes_are_processed(cast, noisy_wav):
     assert denoising.refresh_task_status(task.pk) == "processing"
     for f in files[1:]:
         jobs.process_new_file.apply(args=[f.pk]).get()
+    # the noisy takes fail QC: the task waits for a review instead of becoming ready
+    for f in files:
+        f.refresh_from_db()
+        assert "too_noisy" in [x["code"] for x in quality_gate.failures_of(f)]
+    assert denoising.refresh_task_status(task.pk) == "review"
+    for take in task.takes.filter(status="submitted"):
+        reviews.approve(task, take.public_id, cast.admin_x)  # a reviewer lets them through
     assert denoising.refresh_task_status(task.pk) == "ready"
 
 

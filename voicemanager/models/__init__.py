@@ -4,6 +4,7 @@ from voicemanager.models.accounts import ApiKey, Membership, Organisation, User
 from voicemanager.models.audit import AuditEvent
 from voicemanager.models.consent import ConsentDocument, ConsentRecording, ConsentSignature
 from voicemanager.models.deletion import DeletionRequest
+from voicemanager.models.exports import DataSetExport
 from voicemanager.models.files import AudioFile, DenoiseJob
 from voicemanager.models.invitations import Invitation, InvitationError
 from voicemanager.models.outbox import OutboxMessage
@@ -18,7 +19,7 @@ from voicemanager.models.voices import CreditEntry, Voice, VoicePackage
 __all__ = [
     "audit",
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
-    "CreditEntry", "CreditQuote", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
+    "CreditEntry", "CreditQuote", "DataSetExport", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
     "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Review", "ReviewRound", "Script", "Section", "Speaker", "User", "Voice",
     "VoicePackage",
 ]

@@ -1,7 +1,7 @@
 """URL patterns: tasks."""
 from django.urls import path
 
-from voicemanager.views import reviews, tasks
+from voicemanager.views import exports, reviews, tasks
 
 urlpatterns = [
     path("tasks/", tasks.task_list, name="task_list"),
@@ -19,5 +19,8 @@ urlpatterns = [
     path("tasks/<str:task_id>/review-send", reviews.review_send, name="task_review_send"),
     path("tasks/<str:task_id>/screening", reviews.screening_set, name="task_screening_set"),
     path("tasks/<str:task_id>/screening/release", reviews.screening_release, name="task_screening_release"),
+    path("tasks/<str:task_id>/export", exports.export_start, name="task_export_start"),
+    path("tasks/<str:task_id>/export/status", exports.export_status, name="task_export_status"),
+    path("tasks/<str:task_id>/export/<str:export_id>.zip", exports.export_download, name="task_export_download"),
     path("tasks/<str:task_id>/review-setting", reviews.org_review_setting, name="task_review_setting"),
 ]

@@ -77,7 +77,10 @@ def take_review(request: HttpRequest, task_id: str, take_id: str) -> HttpRespons
         return render(request, PANEL + "#review", ctx, status=409)
     if error:
         row = {**row, "error": error, "open_form": decision == "retake"}
-    return render(request, PANEL + "#review_row", {**ctx, "row": row}, status=422 if error else 200)
+    response = render(request, PANEL + "#review_row", {**ctx, "row": row}, status=422 if error else 200)
+    # the counts and the "send" button change with every decision: swapped out of band
+    response.content += render(request, PANEL + "#review_status", {**ctx, "oob": True}).content
+    return response
 
 
 @team_required

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from booth.models import Take
-from voicemanager import assignments, native_language, reviews
+from voicemanager import assignments, exports, native_language, reviews
 from voicemanager.access import (
     admin_organisations,
     get_task_for_member,
@@ -146,6 +146,7 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         "invitation": task.invitation, "is_admin": is_admin, "due_state": due_state(task),
         "due_form": DueDateForm(initial={"due_date": task.due_date}),
         "review": reviews.review_state(task, can_review=is_admin),
+        "latest_export": exports.latest_export(task) if is_admin else None,
     }
     return render(request, "voicemanager/tasks/detail.html", context)
 
