@@ -17,7 +17,7 @@ def test_recording_pauses_after_n_sections_until_the_admin_approves_the_setup(
     settings.SITE_URL = "http://vm.test"
     task = cast.task_a
     admin = login(cast.admin_x)
-    assert admin.post(f"/vm/tasks/{task.public_id}/screening", {"sections": "2"}).status_code == 302
+    assert admin.post(f"/vm/tasks/{task.public_id}/screening", {"enabled": "1", "sections": "2"}).status_code == 302
     task.refresh_from_db()
     assert task.screening_sections == 2
     booth = login(cast.contractor_a)
@@ -64,9 +64,16 @@ def test_screening_setting_refuses_bad_input_and_changes_nothing(cast):
     task = cast.task_a
     admin = login(cast.admin_x)
     for bad in ("ten", "0", "-3"):
-        admin.post(f"/vm/tasks/{task.public_id}/screening", {"sections": bad})
+        admin.post(f"/vm/tasks/{task.public_id}/screening", {"enabled": "1", "sections": bad})
         task.refresh_from_db()
         assert task.screening_sections is None
-    assert login(cast.member_x).post(f"/vm/tasks/{task.public_id}/screening", {"sections": "5"}).status_code == 403
+    assert login(cast.member_x).post(f"/vm/tasks/{task.public_id}/screening",
+                                     {"enabled": "1", "sections": "5"}).status_code == 403
+    admin.post(f"/vm/tasks/{task.public_id}/screening", {"enabled": "1", "sections": ""})
+    task.refresh_from_db()
+    assert task.screening_sections == 10  # the default
+    admin.post(f"/vm/tasks/{task.public_id}/screening", {"sections": "4"})  # box unticked: off
+    task.refresh_from_db()
+    assert task.screening_sections is None
     r = admin.post(f"/vm/tasks/{task.public_id}/screening/release")
     assert r.status_code == 302 and not RecordingTask.objects.get(pk=task.pk).screening_released_at

@@ -129,9 +129,9 @@ def screening_release(request: HttpRequest, task_id: str) -> HttpResponse:
 @team_required
 @require_POST
 def screening_set(request: HttpRequest, task_id: str) -> HttpResponse:
-    """Turn screening on after N sections (``sections``), or off (empty)."""
+    """Turn screening on (``enabled``) after N sections (``sections``, 10 by default), or off."""
     task = _admin_task(request, task_id)
-    raw = request.POST.get("sections", "").strip()
+    raw = (request.POST.get("sections", "").strip() or "10") if request.POST.get("enabled") else ""
     try:
         if raw and not raw.isdigit():
             raise reviews.ReviewError("invalid", "Give a whole number of sections, or leave it empty for none.")
