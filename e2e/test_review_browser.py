@@ -14,12 +14,11 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from booth.models import Take
 from e2e.booth_fixtures import logged_in_context, mic_page
 from e2e.services import message_text
 from e2e.test_booth_browser import WAIT, record, section_is
-from voicemanager import denoising
-from voicemanager.models import AudioFile, RecordingTask, Review
+from voicemanager.files import denoising
+from voicemanager.models import AudioFile, RecordingTask, Review, Take
 from voicemanager.tests.cloning_fixtures import booth_takes, give_full_consent
 
 pytestmark = pytest.mark.e2e

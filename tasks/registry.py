@@ -8,5 +8,5 @@ from tasks import (  # noqa: F401
     files,
     health,
     reminders,  # noqa: F401
+    uploads,  # noqa: F401
 )
-from voicemanager import outbox  # noqa: F401  (flush_outbox; marks outbox messages done)

@@ -15,11 +15,12 @@ import soundfile as sf
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from booth.models import Take
 from e2e.services import speech_wav, wait_until
 from tasks import files as jobs
-from voicemanager import denoising, quality_gate, reviews
-from voicemanager.models import AudioFile, DenoiseJob, RecordingTask
+from voicemanager.cloning import gate as quality_gate
+from voicemanager.files import denoising
+from voicemanager.models import AudioFile, DenoiseJob, RecordingTask, Take
+from voicemanager.recording import reviews
 
 TEXT = "Please call Stella and ask her to bring these things with her from the store."
 

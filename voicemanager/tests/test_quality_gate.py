@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from voicemanager import quality_gate
+from voicemanager.cloning import gate as quality_gate
 from voicemanager.models import AudioFile, AuditEvent, RecordingTask, Voice
 from voicemanager.tests.cloning_fixtures import add_credits, booth_takes, make_audio_file, voice_owner
 

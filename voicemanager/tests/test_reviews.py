@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from booth.models import Take
 from booth.tests.helpers import form, give_consent, login, tone_wav
 from e2e.services import message_text
-from voicemanager import denoising
-from voicemanager.models import AudioFile, AuditEvent, RecordingTask, Review
+from voicemanager.files import denoising
+from voicemanager.models import AudioFile, AuditEvent, RecordingTask, Review, Take
 
 CLIPPED = {"summary": "fail", "verdicts": [
     {"code": "clipping", "level": "fail", "title": "Clipping", "reason": "40 samples hit full scale.",
