@@ -10,9 +10,6 @@ take, so the admin can still have their data.
 """
 from __future__ import annotations
 
-import hashlib
-
-from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -113,7 +110,7 @@ def build(export_pk: int, *, may_reclaim: bool = False) -> None:
 
     ``may_reclaim``: a redelivered or retried job may take over the row its own earlier attempt left running.
     """
-    from voicemanager.cloning.packaging import CHUNK, PackagingError, write_archive
+    from voicemanager.cloning.packaging import PackagingError, store_archive, write_archive
 
     export = DataSetExport.objects.select_related("task__script", "task__speaker", "organisation").filter(
         pk=export_pk).first()
@@ -136,17 +133,8 @@ def build(export_pk: int, *, may_reclaim: bool = False) -> None:
     except (PackagingError, AudioRejected) as exc:
         export.fail(f"The set could not be packaged: {exc}")
         return
-    try:
-        sha = hashlib.sha256()
-        with open(zip_path, "rb") as fh:
-            while block := fh.read(CHUNK):
-                sha.update(block)
-        size = zip_path.stat().st_size
-        with open(zip_path, "rb") as fh:
-            export.file.save(f"{export.public_id}.zip", File(fh), save=False)
-    finally:
-        tmp.cleanup()
-    if not export.finish(name=export.file.name, size=size, sha256=sha.hexdigest(), manifest=manifest):
+    size, sha = store_archive(zip_path, tmp, export.file, f"{export.public_id}.zip")
+    if not export.finish(name=export.file.name, size=size, sha256=sha, manifest=manifest):
         export.file.storage.delete(export.file.name)  # another delivery finished first
         return
     audit.record("dataset.exported", organisation=export.organisation, target=export.task,

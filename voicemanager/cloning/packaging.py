@@ -192,6 +192,21 @@ def write_archive(members: list[engines.Member], by_id: dict[str, AudioFile], ma
     return zip_path, manifest, tmp
 
 
+def store_archive(zip_path: Path, tmp: tempfile.TemporaryDirectory, field, name: str) -> tuple[int, str]:
+    """Save the temp zip into ``field`` (a FileField, not saved to its row) and clean up; return (size, sha256)."""
+    try:
+        sha = hashlib.sha256()
+        with open(zip_path, "rb") as fh:
+            while block := fh.read(CHUNK):
+                sha.update(block)
+        size = zip_path.stat().st_size
+        with open(zip_path, "rb") as fh:
+            field.save(name, File(fh), save=False)
+    finally:
+        tmp.cleanup()
+    return size, sha.hexdigest()
+
+
 def _manifest(voice: Voice, entries: list[dict], ev: engines.Evaluation, files: list[AudioFile]) -> dict:
     task, speaker = voice.task, voice.speaker
     levels = [(_qc_summary(f)["summary"]) for f in files]
@@ -244,18 +259,9 @@ def package(voice_pk: int) -> None:
         except (PackagingError, AudioRejected) as exc:
             fail_voice(voice.pk, f"The package could not be built: {exc}")
             return
-        try:
-            sha = hashlib.sha256()
-            with open(zip_path, "rb") as fh:
-                while block := fh.read(CHUNK):
-                    sha.update(block)
-            size = zip_path.stat().st_size
-            with open(zip_path, "rb") as fh:
-                package.file.save(f"{voice.public_id}.zip", File(fh), save=False)
-        finally:
-            tmp.cleanup()
+        size, sha = store_archive(zip_path, tmp, package.file, f"{voice.public_id}.zip")
         updated = VoicePackage.objects.filter(pk=package.pk, built_at=None).update(
-            file=package.file.name, size=size, sha256=sha.hexdigest(), manifest=manifest, built_at=timezone.now())
+            file=package.file.name, size=size, sha256=sha, manifest=manifest, built_at=timezone.now())
         if not updated:  # another delivery finished first; keep its archive
             package.file.storage.delete(package.file.name)
         Voice.objects.filter(pk=voice.pk).mark_packaged()
