@@ -164,6 +164,7 @@ else:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Voice Manager <no-reply@voicemanager.local>")
 EMAIL_TIMEOUT = 10
+EMAIL_RETRY_AFTER_S = env.float("EMAIL_RETRY_AFTER_S", default=30)  # first wait before a worker retries a failed email
 
 # Redis and Celery
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -5,6 +5,7 @@ Add one line per new task module.
 from tasks import (  # noqa: F401
     cloning,  # noqa: F401
     deletion,  # noqa: F401
+    emails,  # noqa: F401
     files,
     health,
     reminders,  # noqa: F401

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from voicemanager.core import audit
-from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.links import site_url
 from voicemanager.models import Invitation, Membership, Organisation, User
 
@@ -64,6 +64,7 @@ def invite_member(organisation: Organisation, email: str, role: str, invited_by)
     return invitation
 
 
+@email_job
 def send_team_invitation(invitation_pk: int) -> None:
     """Email the join link (subject / text / HTML templates)."""
     invitation = Invitation.objects.select_related("organisation", "invited_by").filter(pk=invitation_pk).first()

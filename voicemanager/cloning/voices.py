@@ -23,7 +23,7 @@ from voicemanager.cloning import gate as quality_gate
 from voicemanager.cloning.models import NEXT_STAGES, StageError  # noqa: F401 (re-exported for the views)
 from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit, outbox
-from voicemanager.core.emails import send_templated_email
+from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.languages import LANGUAGE_NAMES
 from voicemanager.core.links import site_url
 from voicemanager.models import AudioFile, Speaker, Voice
@@ -306,10 +306,11 @@ def advance_stage(voice: Voice, stage: str, *, reason: str = "", actor=None, pro
                      reason=reason.strip()[:500])
         if stage == Voice.Stage.READY:
             credits.on_voice_succeeded(locked)
-            transaction.on_commit(lambda: notify_voice_ready(locked.pk))
+            send_after_commit(notify_voice_ready, locked.pk)
     return locked
 
 
+@email_job
 def notify_voice_ready(voice_pk: int) -> None:
     voice = Voice.objects.select_related("organisation").filter(pk=voice_pk).first()
     if voice is None:

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit
-from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.links import site_url
 from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, ConsentSignature, Organisation, Speaker
 from voicemanager.recording.native_language import clean_languages
@@ -112,6 +112,7 @@ def speaker_from_token(token: str) -> Speaker:
     return speaker
 
 
+@email_job
 def send_consent_link(speaker_pk: int, actor_pk: int | None = None) -> None:
     """Email a fresh link (subject / text / HTML templates); links sent before stop working."""
     speaker = Speaker.objects.select_related("organisation").filter(pk=speaker_pk).first()

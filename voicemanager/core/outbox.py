@@ -41,11 +41,25 @@ def resend_after() -> timedelta:
 
 def enqueue(task, *args, **kwargs) -> OutboxMessage:
     """Record the job in the current transaction; send it when the transaction commits."""
-    name = getattr(task, "name", task)
-    message = OutboxMessage.objects.create(task_name=name, args=list(args), kwargs=kwargs)
+    message = record(task, *args, **kwargs)
     # robust: the caller's data is committed whatever happens here; flush_outbox catches up
     transaction.on_commit(lambda: send(message.pk), robust=True)
     return message
+
+
+def record(task, *args, **kwargs) -> OutboxMessage:
+    """Record the job in the current transaction without sending it: the caller runs it first itself
+    and calls ``mark_done`` (or ``send`` on failure); if the process dies first, ``flush_outbox`` sends it."""
+    name = getattr(task, "name", task)
+    return OutboxMessage.objects.create(task_name=name, args=list(args), kwargs=kwargs)
+
+
+def mark_done(pk) -> None:
+    """The job ran in the process that recorded it. Never raises (a lost mark means one harmless resend)."""
+    try:
+        OutboxMessage.objects.filter(pk=pk, done_at=None).update(done_at=timezone.now())
+    except DatabaseError:
+        log.warning("outbox: could not mark %s done", pk)
 
 
 def send(pk) -> bool:

@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from tasks.audio.denoise import ENGINES
 from voicemanager.core import audit, outbox
-from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.links import site_url
 from voicemanager.models import AudioFile, DenoiseJob, RecordingTask
 
@@ -241,6 +241,7 @@ def refresh_task_status(task_pk: int, *, mark_processing: bool = True) -> str | 
     return RecordingTask.objects.filter(pk=task_pk).values_list("status", flat=True).first()
 
 
+@email_job
 def notify_admins_task_ready(task_pk: int) -> int:
     """Email the organisation's admins that the task's files are analysed and denoised; return how many."""
     task = RecordingTask.objects.select_related("organisation", "script", "speaker").filter(pk=task_pk).first()

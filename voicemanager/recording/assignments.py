@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from voicemanager.core import audit
-from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.links import site_url
 from voicemanager.models import Invitation, RecordingTask, Script, Speaker, User
 
@@ -37,6 +37,7 @@ def invitation_link(invitation: Invitation) -> str:
     return site_url("invitation", invitation.make_token())
 
 
+@email_job
 def send_invitation(invitation_pk: int, task_pk: int) -> None:
     """Email the signed link for the invitation's current nonce, then stamp ``sent_at``."""
     invitation = Invitation.objects.select_related("organisation", "invited_by").get(pk=invitation_pk)
@@ -48,6 +49,7 @@ def send_invitation(invitation_pk: int, task_pk: int) -> None:
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
 
 
+@email_job
 def send_task_notice(task_pk: int) -> None:
     """Tell an existing contractor that a new task is in their booth (no link to accept)."""
     task = RecordingTask.objects.select_related("script", "organisation", "created_by").get(pk=task_pk)

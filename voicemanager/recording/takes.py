@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from voicemanager.core import audit, outbox
-from voicemanager.core.emails import send_templated_email
+from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.links import site_url
 from voicemanager.models import AudioFile, RecordingTask, Section, Take
 from voicemanager.recording import reviews
@@ -91,7 +91,7 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
         if finished:
             audit.record("task.submitted", actor=user, organisation=task.organisation, target=task)
             # robust: the submission is committed; a mail or status hiccup must not turn it into an error
-            transaction.on_commit(lambda: notify_admins_task_submitted(task.pk), robust=True)
+            send_after_commit(notify_admins_task_submitted, task.pk)
             transaction.on_commit(lambda: _refresh_status(task.pk), robust=True)
     return finished
 
@@ -148,6 +148,7 @@ def delete_take(task: RecordingTask, take: Take, *, user=None) -> None:
         audit.record("take.deleted", actor=user, organisation=task.organisation, target=take, task=task.public_id)
 
 
+@email_job
 def notify_admins_task_submitted(task_pk: int) -> int:
     """Email every admin of the task's organisation that the recordings are in; return how many."""
     task = RecordingTask.objects.select_related("organisation", "script", "speaker").get(pk=task_pk)
@@ -163,11 +164,7 @@ def notify_admins_task_submitted(task_pk: int) -> int:
         "task_url": site_url("task_detail", task.public_id),
         "files_path": task.file_path.strip("/"),
     }
-    try:
-        send_templated_email("task_submitted", ctx, emails)
-    except Exception:  # the task is submitted either way; the Tasks tab shows it
-        log.exception("task_submitted email for %s failed", task.public_id)
-        return 0
+    send_templated_email("task_submitted", ctx, emails)  # a failure is retried through the outbox
     return len(emails)
 
 
