@@ -31,7 +31,7 @@ from django.utils import timezone
 from tasks.audio import qc_codes
 from voicemanager.cloning import gate as quality_gate
 from voicemanager.core import audit
-from voicemanager.core.emails import send_after_commit, send_templated_email
+from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.models import AudioFile, Membership, RecordingTask, Review, ReviewRound, Take
 
 log = logging.getLogger(__name__)
@@ -254,6 +254,7 @@ def after_submit_screening(task: RecordingTask, n_submitted: int) -> None:
         return
     if task.pause_for_screening():
         audit.record("screening.paused", organisation=task.organisation, target=task, sections=n_submitted)
+        send_after_commit(notify_screening_ready, task.pk)
         send_after_commit(notify_screening_paused, task.pk)
 
 
@@ -372,6 +373,7 @@ def _urls(task: RecordingTask) -> dict:
     return {"booth_url": f"{site}/booth/tasks/{task.public_id}/", "task_url": f"{site}/vm/tasks/{task.public_id}/"}
 
 
+@email_job
 def notify_talent_round(round_pk: int) -> int:
     """One email for the whole round: every request with its note."""
     current = ReviewRound.objects.select_related("task__script", "task__organisation", "task__speaker__user").get(
@@ -396,16 +398,24 @@ def _screening_ctx(task: RecordingTask) -> dict:
             "speaker_name": _speaker_name(task), "n_screened": done, "n_remaining": max(0, n - done), **_urls(task)}
 
 
-def notify_screening_paused(task_pk: int) -> None:
+@email_job
+def notify_screening_ready(task_pk: int) -> int:
+    """To the admins: listen to the first sections and approve the setup."""
     task = RecordingTask.objects.select_related("script", "organisation", "speaker__user").get(pk=task_pk)
-    ctx = _screening_ctx(task)
-    send_templated_email("screening_ready", ctx, _admin_emails(task))
-    send_templated_email("screening_paused", ctx, _talent_email(task))
+    return send_templated_email("screening_ready", _screening_ctx(task), _admin_emails(task))
 
 
-def notify_screening_released(task_pk: int, note: str = "") -> None:
+@email_job
+def notify_screening_paused(task_pk: int) -> int:
+    """To the talent: recording is paused until the setup is checked."""
     task = RecordingTask.objects.select_related("script", "organisation", "speaker__user").get(pk=task_pk)
-    send_templated_email("screening_released", {**_screening_ctx(task), "note": note}, _talent_email(task))
+    return send_templated_email("screening_paused", _screening_ctx(task), _talent_email(task))
+
+
+@email_job
+def notify_screening_released(task_pk: int, note: str = "") -> int:
+    task = RecordingTask.objects.select_related("script", "organisation", "speaker__user").get(pk=task_pk)
+    return send_templated_email("screening_released", {**_screening_ctx(task), "note": note}, _talent_email(task))
 
 
 def set_review_takes(organisation, user, on: bool) -> None:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from voicemanager.cloning import exports
 from voicemanager.core import audit
-from voicemanager.core.access import get_task_for_member, require_admin_of, team_required
-from voicemanager.models import DataSetExport, RecordingTask
+from voicemanager.core.access import get_export_for_admin, get_task_for_member, require_admin_of, team_required
+from voicemanager.models import RecordingTask
 
 PANEL = "voicemanager/tasks/_export.html"
 
@@ -49,8 +49,8 @@ def export_status(request: HttpRequest, task_id: str) -> HttpResponse:
 @team_required
 @require_GET
 def export_download(request: HttpRequest, task_id: str, export_id: str) -> FileResponse:
-    task = _admin_task(request, task_id)
-    export = get_object_or_404(DataSetExport, task=task, public_id=export_id, state=DataSetExport.State.DONE)
+    export = get_export_for_admin(request, task_id, export_id)
+    task = export.task
     if not export.file:
         raise Http404("The archive is not available.")
     try:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from voicemanager.core.access import get_task_for_member, require_admin_of, team_required
-from voicemanager.models import RecordingTask, Take
+from voicemanager.core.access import get_take_for_member, get_task_for_member, require_admin_of, team_required
+from voicemanager.models import RecordingTask
 from voicemanager.recording import reviews
 
 PANEL = "voicemanager/review/_panel.html"
@@ -53,7 +53,7 @@ def task_review(request: HttpRequest, task_id: str) -> HttpResponse:
 def take_review(request: HttpRequest, task_id: str, take_id: str) -> HttpResponse:
     """``decision=approve`` or ``decision=retake`` with ``preset`` notes and/or a free-text ``note``."""
     task = _admin_task(request, task_id)
-    get_object_or_404(Take, task=task, public_id=take_id, kind=Take.Kind.TAKE)  # another task's take: 404
+    get_take_for_member(request, task_id, take_id)  # another task's take: 404
     decision = request.POST.get("decision")
     note = " ".join([*request.POST.getlist("preset"), request.POST.get("note", "")])
     error = ""
