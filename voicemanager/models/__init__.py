@@ -6,7 +6,7 @@ from voicemanager.consent.models import ConsentDocument, ConsentRecording, Conse
 from voicemanager.core import audit
 from voicemanager.core.audit import AuditEvent
 from voicemanager.core.outbox_message import OutboxMessage
-from voicemanager.deletion.models import DeletionRequest
+from voicemanager.deletion.models import DeletionNotice, DeletionRequest
 from voicemanager.files.models import AudioFile, DenoiseJob
 from voicemanager.files.resumable import ResumableUpload
 from voicemanager.recording.invitations import Invitation, InvitationError
@@ -18,7 +18,8 @@ from voicemanager.scripts.models import Script, Section
 __all__ = [
     "audit",
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
-    "CreditEntry", "CreditQuote", "DataSetExport", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
-    "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Review", "ReviewRound", "Script", "Section", "Speaker", "Take", "User", "Voice",
+    "CreditEntry", "CreditQuote", "DataSetExport", "DeletionNotice", "DeletionRequest", "DenoiseJob", "Invitation",
+    "InvitationError", "Membership", "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Review",
+    "ReviewRound", "Script", "Section", "Speaker", "Take", "User", "Voice",
     "VoicePackage",
 ]
