@@ -122,6 +122,11 @@ TAKE_MAX_BYTES = env.int("TAKE_MAX_BYTES", default=64 * 1024 * 1024)
 TAKE_MIN_SECONDS = env.float("TAKE_MIN_SECONDS", default=0.5)
 TAKE_MAX_SECONDS = env.float("TAKE_MAX_SECONDS", default=60.0)
 TAKE_MIN_SAMPLE_RATE = env.int("TAKE_MIN_SAMPLE_RATE", default=24000)
+# Script adherence recogniser: "packaged" (Whisper base from the pinned PyPI packages), a folder
+# with a CTranslate2 Whisper model, or a faster-whisper model name ("small", "large-v3") that a
+# machine with internet downloads once. ADHERENCE_DEVICE=cuda runs it on a GPU worker.
+ADHERENCE_MODEL = env("ADHERENCE_MODEL", default="packaged")
+ADHERENCE_DEVICE = env("ADHERENCE_DEVICE", default="cpu")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -164,17 +164,13 @@ def verdicts(m: dict, t: Thresholds = THRESHOLDS) -> list[dict]:
             else:
                 out.append(_v(code, "ok", f"Silence at the {edge} is fine", f"{ms:.0f} ms of silence."))
 
-    # Script adherence (when alignment ran)
+    # Script adherence (when it ran): the word-level result explains itself
     al = m.get("alignment") or {}
-    if al.get("status") == "not_aligned":
-        out.append(_v("script", "fail", "Does not match the script", al.get("reason") or "The speech could not be matched to the section text.",
-                      "Read the text exactly as written, then record again."))
-    elif al.get("status") == "aligned":
-        if al.get("last_word_cut_off"):
-            out.append(_v("script", "warn", "Last word may be cut off", "The last word ends right at the end of the recording.",
-                          "Wait a moment after the last word before stopping."))
-        else:
-            out.append(_v("script", "ok", "Matches the script", "Every word of the section was found in the take."))
+    if al.get("status") in ("aligned", "not_aligned"):
+        from .adherence.advice import explain
+
+        e = al.get("explanation") or explain(al)
+        out.append(_v("script", e["level"], e["title"], e["reason"], e["advice"]))
     return out
 
 
