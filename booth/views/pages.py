@@ -54,7 +54,7 @@ def panel_context(task: RecordingTask, position: int, *, message: str = "", fini
         "seconds": seconds_recorded(task),
         "editable": task.status in EDITABLE,
         "is_submitted": task.status != RecordingTask.Status.RECORDING and task.submitted_at is not None,
-        "message": message, "finished": finished,
+        "message": message, "finished": finished, "polls": 0,
         "section_states": [(i, s, s.pk in submitted) for i, s in enumerate(sections, 1)],
     }
 
@@ -119,6 +119,17 @@ def delete(request: HttpRequest, task_id: str, take_id: str) -> HttpResponse:
     except TakeError as exc:
         return _render_panel(request, take.task, position, status=200 if request.htmx else 400, message=exc.message)
     return _render_panel(request, take.task, position)
+
+
+@login_required
+def take_script(request: HttpRequest, task_id: str, take_id: str) -> HttpResponse:
+    """The take's script check (htmx partial): the take panel polls it until the adherence queue has answered."""
+    take = get_take_for_contractor(request, task_id, take_id)
+    try:
+        polls = max(0, min(1000, int(request.GET.get("n", "0"))))
+    except ValueError:
+        polls = 0
+    return render(request, "booth/booth.html#script_check", {"task": take.task, "take": take, "polls": polls})
 
 
 @login_required

@@ -56,7 +56,8 @@ def speech_span(metrics: dict) -> tuple[float, float] | None:
 
 
 def adherence(path: str | os.PathLike, text: str, language: str | None, metrics: dict | None = None, *,
-              model: str | os.PathLike | None = None, device: str = "cpu", statement: bool = False) -> dict:
+              model: str | os.PathLike | None = None, device: str = "cpu", statement: bool = False,
+              names: tuple[str, ...] = ()) -> dict:
     """The word-level script check alone (what the adherence queue runs); trims to the speech ``metrics`` found."""
     from . import adherence as A
 
@@ -64,10 +65,21 @@ def adherence(path: str | os.PathLike, text: str, language: str | None, metrics:
         metrics = measure(path)
     if not language:
         return {"status": "not_checked", "verdict": "ok", "reason": "the script has no language"}
-    fn = A.check_statement if statement else A.check_take
-    result = fn(path, text, language, model or A.PACKAGED, speech_s=speech_span(metrics), device=device)
+    if statement:
+        result = A.check_statement(path, text, language, model or A.PACKAGED, speech_s=speech_span(metrics),
+                                   device=device, names=names)
+    else:
+        result = A.check_take(path, text, language, model or A.PACKAGED, speech_s=speech_span(metrics), device=device)
     result["explanation"] = A.explain(result)
     return result
+
+
+def with_adherence(result: dict, alignment: dict) -> dict:
+    """An ``analyse`` result with a script check added (or replaced); verdicts and summary recomputed."""
+    out = {**result, "alignment": alignment}
+    v = verdicts({**(result.get("metrics") or {}), "alignment": alignment})
+    out["verdicts"], out["summary"] = v, worst(v)
+    return out
 
 
 def room_tone_report(path: str | os.PathLike) -> dict:

@@ -28,13 +28,34 @@ def check_take(path: str | os.PathLike, text: str, language: str | None, model: 
 
 def check_statement(path: str | os.PathLike, text: str, language: str | None,
                     model: str | os.PathLike | None = PACKAGED, *, speech_s: tuple[float, float] | None = None,
-                    device: str = "cpu") -> dict:
+                    device: str = "cpu", names: tuple[str, ...] = ()) -> dict:
     """A spoken consent statement against its known text; every word must be heard (``verdict`` ok or fail).
 
+    ``names`` (the speaker's and the organisation's) are parts of the text whose words
+    must be there but need not be recognised exactly: Whisper cannot spell every
+    name, so a name word that sounded different does not refuse the statement.
     Returns the same dict as ``check_take`` plus ``accepted`` (bool) and ``message``, a
     sentence for the speaker naming the first words that were not heard.
     """
+    from .text import words as split
+
     result = check(load_audio(path), text, language, load(model, device=device), rules=STATEMENT_RULES, speech_s=speech_s)
+    lenient = {u for n in names for w in split(n, language) for u in w.units}
+    words = result.get("words", [])
+    name_losses = set()
+    for w in words:
+        units = [u for x in split(w["word"], language) for u in x.units]
+        if lenient and units and set(units) <= lenient:
+            if w["status"] != "ok":
+                name_losses.add(w.get("loss"))
+            w["status"], w["name"] = "ok", True
+    for w in words:  # a word judged in the same region as a name (same loss) shares its leniency
+        if w["status"] in ("different", "doubtful") and w.get("loss") in name_losses:
+            w["status"] = "ok"
+    if result.get("words") and result["verdict"] != "ok":
+        still_bad = any(w["status"] != "ok" for w in result["words"]) or any(e.get("status") == "extra" for e in result["extra"])
+        if not still_bad:
+            result["verdict"], result["status"] = "ok", "aligned"
     if result["status"] == "not_checked":
         result.update(accepted=False, message=f"The statement could not be checked: {result['reason']}.")
         return result

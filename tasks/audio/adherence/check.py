@@ -67,7 +67,7 @@ class Rules:
 
 
 TAKE_RULES = Rules()
-STATEMENT_RULES = Rules(ok_loss=6.0, fail_loss=6.0, insertion_ok_loss=3.0, insertion_fail_loss=3.0, max_doubtful=0)
+STATEMENT_RULES = Rules(max_doubtful=0)  # stricter: a doubtful word refuses the statement
 
 
 def load_audio(path: str | os.PathLike) -> np.ndarray:
