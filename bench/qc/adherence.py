@@ -45,7 +45,7 @@ from tasks.audio import adherence as A  # noqa: E402
 from tasks.audio.adherence.check import RATE, TAKE_RULES  # noqa: E402
 from tasks.tests import audio_fixtures as F  # noqa: E402
 from tasks.tests.adherence_sentences import SENTENCES, voice  # noqa: E402
-from voicemanager.languages import PROFESSIONAL_LANGUAGES  # noqa: E402  (plain list, no Django import)
+from voicemanager.core.languages import PROFESSIONAL_LANGUAGES  # noqa: E402  (plain list, no Django import)
 
 SEEDS = (0, 1, 2)
 TARGETS = {"correct": 0.95, "other": 0.98, "substituted": 0.80, "dropped": 0.95, "added": 0.95}
@@ -56,7 +56,8 @@ def peers():
         "ours": TAKE_RULES,
         "ours-30s-window": replace(TAKE_RULES, window="full"),
         "ours-no-prompt": replace(TAKE_RULES, prompt=False),
-        "ours-no-prior": replace(TAKE_RULES, prior=0.0),
+        "ours-script-prompt": replace(TAKE_RULES, prompt=True),
+        "ours-with-prior": replace(TAKE_RULES, prior=0.5),
     }
 
 
@@ -225,7 +226,7 @@ def main() -> None:
     ap.add_argument("--quality", action="store_true")
     ap.add_argument("--coverage", action="store_true")
     ap.add_argument("--speed", action="store_true")
-    ap.add_argument("--peers", default="ours,ours-30s-window,ours-no-prompt,ours-no-prior,pocketsphinx")
+    ap.add_argument("--peers", default="ours,ours-30s-window,ours-no-prompt,ours-script-prompt,pocketsphinx")
     args = ap.parse_args()
     everything = not (args.quality or args.coverage or args.speed)
     model = A.load(os.environ.get("ADHERENCE_MODEL", A.PACKAGED))
@@ -244,7 +245,8 @@ def main() -> None:
         out["quality"] = q
         tables.append(quality_tables(q, names))
     out["machine"]["load_after"] = os.getloadavg()
-    Path(__file__).with_name("adherence_results.json").write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str))
+    name = "adherence_results_" + "_".join(k for k in ("quality", "coverage", "speed") if getattr(args, k)) + ".json"
+    Path(__file__).with_name(name if not everything else "adherence_results.json").write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str))
     print("\n\n".join(tables))
 
 
