@@ -11,8 +11,8 @@ import pytest
 
 from e2e.services import wait_until
 from voicemanager import models as m
-from voicemanager.deletion import intake, process
-from voicemanager.tests.test_deletion_support import all_keys, build_world, scope_rows, voice_keys
+from voicemanager.deletion import process
+from voicemanager.tests.test_deletion_support import all_keys, build_world, file_matched, scope_rows, voice_keys
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 S = m.DeletionRequest.Status
@@ -39,10 +39,7 @@ def test_worker_killed_mid_deletion_resumes_without_losing_the_audit_trail(cast,
     env = s3_env(s3_server, s3_storage)
     first = worker_process("victim", DELETION_TEST_PAUSE_SECONDS="1.5", **env)
 
-    req = intake.file_request(first_name="Anna", last_name="Speaker", email=world.a.speaker.email,
-                              organisation_ref=cast.org_x.public_id, voice_alias=world.a.voice.alias,
-                              scope="voice_and_recordings")
-    intake.confirm(intake.make_confirm_token(req))  # the job is queued on commit
+    req = file_matched(cast, world.a, "voice_and_recordings")  # confirmed, matched: the job is queued on commit
     wait_until(lambda: status(req) == S.IDENTIFIED, timeout=60, message="identified")
     req.refresh_from_db()
     process.approve(req, cast.staff)

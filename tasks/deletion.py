@@ -14,14 +14,17 @@ import smtplib
 from celery import shared_task
 from django.db import DatabaseError
 
+from voicemanager.cloning.providers import TransientForwardError
+
 logger = logging.getLogger(__name__)
 
 try:  # S3 errors when django-storages uses boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    TRANSIENT: tuple = (OSError, DatabaseError, smtplib.SMTPException, BotoCoreError, ClientError)
+    TRANSIENT: tuple = (OSError, DatabaseError, smtplib.SMTPException, TransientForwardError, BotoCoreError,
+                        ClientError)
 except ImportError:  # pragma: no cover
-    TRANSIENT = (OSError, DatabaseError, smtplib.SMTPException)
+    TRANSIENT = (OSError, DatabaseError, smtplib.SMTPException, TransientForwardError)
 
 MAX_RETRIES = 6
 
@@ -75,3 +78,15 @@ def purge_deletion_backups() -> list[str]:
     from voicemanager.deletion.backup import purge_expired
 
     return purge_expired()
+
+
+@shared_task(bind=True, name="tasks.deletion.email_deletion_notices", acks_late=True, reject_on_worker_lost=True,
+             max_retries=MAX_RETRIES)
+def email_deletion_notices(self, request_pk: int, organisation_pk: int, event: str) -> int:
+    """Tell an organisation's admins that items of theirs were deleted (or restored) on request."""
+    from voicemanager.deletion import notices
+
+    try:
+        return notices.email(request_pk, organisation_pk, event)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries)) from exc

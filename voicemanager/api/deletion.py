@@ -70,8 +70,8 @@ def create_deletion_request(request: HttpRequest, body: DeletionIn):
     except ValidationError as exc:
         raise ApiError(422, "invalid_email", "email is not a valid address.") from exc
     req = intake.file_request(
-        first_name=body.firstName, last_name=body.lastName, email=body.email, organisation_ref=org.public_id,
-        organisation=org, voice_alias=voice.alias, scope=body.scope, urgent=body.urgent, via="api",
+        first_name=body.firstName, last_name=body.lastName, email=body.email, organisation_ref=org.name,
+        voice=voice, voice_alias=voice.alias, scope=body.scope, urgent=body.urgent, via="api",
     )
     return Status(201, out(req))
 

@@ -1,6 +1,7 @@
 """Right to be forgotten: one module per step of the flow.
 
-intake → (email confirmation) → identify → [staff approval] → backup → delete → verify → report.
+intake → (email confirmation) → [staff match] → identify → [staff approval] → backup → delete → verify →
+report.
 
 ``process.advance(pk)`` runs whichever step is next; every step claims the request by a
 conditional update on its status (plus a renewable lease), does its work so that running
@@ -16,7 +17,10 @@ Decisions:
   (e.g. credit entries keep their amount but lose the voice) are exactly what a real
   delete would touch, including models added later by other parts of the product.
 
-Files: models.py (DeletionRequest; its status changes are DeletionRequestQuerySet methods),
-intake.py, identify.py, claims.py, backup.py, delete.py, verify.py, report.py, archive.py,
-process.py, emails.py, forms.py; views/ forget (public /forget/…) and ops (/ops/deletion/…).
+Files: models.py (DeletionRequest, its status changes as model and QuerySet methods; DeletionNotice),
+intake.py (filing, the confirmation link, mail not sent / resend), match.py (candidates and the
+staff's choice), identify.py, claims.py, backup.py, delete.py, provider.py (asking the cloning
+provider to delete), notices.py (telling the organisations), verify.py, report.py and wording.py
+(the plain-language report), archive.py, process.py, emails.py, forms.py; views/ forget (public
+/forget/…) and ops (/ops/deletion/…).
 """

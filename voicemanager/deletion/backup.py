@@ -167,6 +167,9 @@ def _restore(req: DeletionRequest, actor) -> dict:
         audit.record("deletion.restored", actor=actor, organisation=req.organisation, target=req,
                      storage_locations=[f["key"] for f in manifest["files"]], backup=req.backup_key,
                      rows=[f"{r['model']}:{r['id']}" for r in manifest["rows"]], checksums_equal=True)
+        from voicemanager.deletion import notices
+
+        notices.mark_restored(req)
     return {"rows": len(manifest["rows"]), "files": len(manifest["files"]), "written": restored_keys}
 
 

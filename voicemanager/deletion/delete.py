@@ -4,7 +4,9 @@ Safe to repeat: a row already gone is skipped, a key already absent is recorded 
 Each row deletion commits together with its audit event (and with any rows or keys the
 collector found that identification had not listed, so nothing deleted goes unrecorded).
 A worker killed between two objects leaves the status at the previous step; the next run
-records ``deletion.delete_resumed`` and finishes the list.
+records ``deletion.delete_resumed`` and finishes the list. Last, the cloning provider is
+asked to delete what it received (``provider.py``) and the organisations are told
+(``notices.py``) in the transaction that moves the request to ``deleted``.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from voicemanager.core import audit
-from voicemanager.deletion import claims
+from voicemanager.deletion import claims, notices, provider
 from voicemanager.deletion.backup import planned_keys
 from voicemanager.deletion.identify import Collected, gather, get_model
 from voicemanager.models import AuditEvent, DeletionRequest
@@ -93,7 +95,10 @@ def run(pk: int) -> None:
         else:
             audit.record("deletion.object_absent", organisation=req.organisation, target=req,
                          storage_locations=[key], note="already absent when this run reached it")
+    claims.renew(req)
+    provider.ask(req)  # before finishing: a provider that cannot be reached makes the job retry
     with transaction.atomic():
         if claims.finish(req, start, S.DELETED, deleted_at=timezone.now()):
             audit.record("deletion.deleted", organisation=req.organisation, target=req,
                          storage_locations=planned_keys(req.found), roots=len(req.found.get("roots", [])))
+            notices.create(req)

@@ -22,9 +22,11 @@ from voicemanager.models import (
     AudioFile,
     ConsentRecording,
     DeletionRequest,
+    Organisation,
     RecordingTask,
     Speaker,
     Take,
+    User,
     Voice,
     VoicePackage,
 )
@@ -101,49 +103,133 @@ def collect(roots: list[dict], serialize: bool = False) -> Collected:
 
 
 def voices_for(req: DeletionRequest) -> list[Voice]:
-    """The named voice of the named organisation; without an alias, the voices whose speaker is the requester."""
-    if req.organisation_id is None:
-        return []
-    qs = Voice.objects.filter(organisation_id=req.organisation_id).select_related("speaker", "organisation")
-    if req.voice_alias:
-        return list(qs.filter(alias=req.voice_alias))
-    return list(qs.filter(speaker__email__iexact=req.email))
+    """The voices the request was matched to (by staff, or by the filing organisation through the API)."""
+    pks = (req.matched or {}).get("voices", [])
+    return list(Voice.objects.filter(pk__in=pks).select_related("speaker", "organisation").order_by("pk"))
+
+
+def _takes(task_ids) -> int:
+    """Every take, retakes kept as history included: the same count the report gives for the database."""
+    return Take.objects.filter(task_id__in=task_ids).count()
+
+
+def _task_phrase(task: RecordingTask) -> str:
+    n = _takes([task.pk])
+    consent = ConsentRecording.objects.filter(task=task).exists()
+    return (f"a recording task for {task.organisation.name} (script “{task.script.title}”) with "
+            f"{n} take{'s' if n != 1 else ''}" + (" and a spoken consent recording" if consent else ""))
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _kept_for_speaker(speaker: Speaker, task_ids, voice_ids, consent_ids, org_ids) -> list[dict]:
+    """Why a speaker's details stay: what else of theirs the request did not cover, in words."""
+    kept = []
+    for task in speaker.recording_tasks.exclude(pk__in=task_ids).select_related("organisation", "script"):
+        other = task.organisation_id not in org_ids
+        kept.append({"kind": "task", "organisation": task.organisation.name, "id": task.public_id,
+                     "text": f"{_upper_first(_task_phrase(task))}: "
+                             + ("it belongs to another studio, which this request did not cover."
+                                if other else "this request did not cover it.")})
+    for voice in speaker.voices.exclude(pk__in=voice_ids).select_related("organisation"):
+        kept.append({"kind": "voice", "organisation": voice.organisation.name, "id": voice.public_id,
+                     "text": f"The voice “{voice.alias}” of {voice.organisation.name}: this request did not cover it."})
+    for c in speaker.consent_recordings.exclude(pk__in=consent_ids).filter(task__isnull=True).select_related(
+            "organisation"):
+        kept.append({"kind": "consent", "organisation": c.organisation.name, "id": str(c.pk),
+                     "text": f"A spoken consent recording for {c.organisation.name}: this request did not cover it."})
+    if kept:
+        kept.append({"kind": "profile", "organisation": "", "id": speaker.public_id,
+                     "text": "Your name, email and signed consent documents, because the items above still "
+                             "rely on them."})
+    return kept
+
+
+def _kept_account(req: DeletionRequest, speakers: list[Speaker]) -> list[dict]:
+    users = {s.user for s in speakers if s.user_id}
+    users |= set(User.objects.filter(email__iexact=req.email))
+    return [{"kind": "account", "organisation": "", "id": str(u.pk),
+             "text": f"Your login account ({u.email}): it holds no recordings and lets you sign in to the "
+                     "recording booth. Reply to the report email if you want it closed as well."} for u in users]
 
 
 def scope_objects(req: DeletionRequest) -> dict:
-    """Voices, tasks, files, consent recordings and speakers the request covers."""
+    """Voices, tasks, files, consent recordings and speakers the request covers, and what is kept and why.
+
+    Voice only: the matched voices. Voice and recordings: also, in the matched organisations
+    (and the voices' own), the matched speakers' recording tasks with their takes and files,
+    the voices' tasks and files, and the consent recordings; a speaker row goes when nothing
+    outside the request still needs it.
+    """
     voices = voices_for(req)
+    chosen = req.matched or {}
+    org_ids = set(chosen.get("organisations", [])) | {v.organisation_id for v in voices}
+    matched_speakers = set(chosen.get("speakers", []))
     out = {"voices": voices, "tasks": [], "files": [], "consents": [], "speakers": [], "kept": []}
-    if req.scope != DeletionRequest.Scope.VOICE_AND_RECORDINGS or req.organisation_id is None:
+    if req.scope != DeletionRequest.Scope.VOICE_AND_RECORDINGS:
+        task_ids = {v.task_id for v in voices if v.task_id}
+        task_ids |= set(RecordingTask.objects.filter(organisation_id__in=org_ids, speaker_id__in=matched_speakers)
+                        .values_list("pk", flat=True))
+        for task in RecordingTask.objects.filter(pk__in=task_ids).select_related("organisation", "script"):
+            out["kept"].append({"kind": "recordings", "organisation": task.organisation.name, "id": task.public_id,
+                                "text": f"{_upper_first(_task_phrase(task))}: you asked for the voice only, "
+                                        "so the recordings were kept."})
+        speakers = list(Speaker.objects.filter(pk__in=matched_speakers | {v.speaker_id for v in voices}))
+        out["kept"] += _kept_account(req, speakers)
         return out
-    org_id = req.organisation_id
     file_ids = {fid for v in voices for fid in (v.files_used or [])}
     task_ids = {v.task_id for v in voices if v.task_id}
-    task_ids |= set(AudioFile.objects.filter(organisation_id=org_id, public_id__in=file_ids, task__isnull=False)
+    task_ids |= set(AudioFile.objects.filter(organisation_id__in=org_ids, public_id__in=file_ids, task__isnull=False)
                     .values_list("task_id", flat=True))
-    if not req.voice_alias:
-        task_ids |= set(RecordingTask.objects.filter(organisation_id=org_id, speaker__email__iexact=req.email)
-                        .values_list("pk", flat=True))
-    tasks = list(RecordingTask.objects.filter(organisation_id=org_id, pk__in=task_ids).order_by("pk"))
-    files = AudioFile.objects.filter(organisation_id=org_id).filter(
+    task_ids |= set(RecordingTask.objects.filter(organisation_id__in=org_ids, speaker_id__in=matched_speakers)
+                    .values_list("pk", flat=True))
+    tasks = list(RecordingTask.objects.filter(pk__in=task_ids).order_by("pk"))
+    consents = list(ConsentRecording.objects.filter(
+        models.Q(task_id__in=task_ids) | models.Q(speaker_id__in=matched_speakers, organisation_id__in=org_ids)
+    ).order_by("pk"))
+    files = AudioFile.objects.filter(organisation_id__in=org_ids).filter(
         models.Q(public_id__in=file_ids) | models.Q(task_id__in=task_ids)
+        | models.Q(speaker_id__in=matched_speakers)
         | models.Q(pk__in=Take.objects.filter(task_id__in=task_ids).values("audio_file_id"))
         | models.Q(pk__in=RecordingTask.objects.filter(pk__in=task_ids).values("room_tone_id"))
     )
-    consents = list(ConsentRecording.objects.filter(task_id__in=task_ids).order_by("pk"))
     files = files | AudioFile.objects.filter(pk__in=[c.audio_id for c in consents])
     out.update(tasks=tasks, files=list(files.distinct().order_by("pk")), consents=consents)
-    speaker_ids = {v.speaker_id for v in voices if v.speaker_id} | {t.speaker_id for t in tasks if t.speaker_id}
-    for speaker in Speaker.objects.filter(pk__in=speaker_ids).order_by("pk"):
-        other_tasks = speaker.recording_tasks.exclude(pk__in=task_ids).exists()
-        other_voices = speaker.voices.exclude(pk__in=[v.pk for v in voices]).exists()
-        other_consents = speaker.consent_recordings.exclude(pk__in=[c.pk for c in consents]).exists()
-        if other_tasks or other_voices or other_consents:
-            out["kept"].append({"model": "voicemanager.Speaker", "id": speaker.public_id,
-                                "reason": "still linked to other recordings or voices (possibly of another organisation)"})
+    speaker_ids = matched_speakers | {v.speaker_id for v in voices if v.speaker_id}
+    speaker_ids |= {t.speaker_id for t in tasks if t.speaker_id}
+    all_speakers = list(Speaker.objects.filter(pk__in=speaker_ids).select_related("user").order_by("pk"))
+    for speaker in all_speakers:
+        kept = _kept_for_speaker(speaker, task_ids, [v.pk for v in voices], [c.pk for c in consents], org_ids)
+        if kept:
+            out["kept"] += kept
         else:
             out["speakers"].append(speaker)
+    out["kept"] += _kept_account(req, all_speakers)
     return out
+
+
+def by_organisation(objs: dict) -> dict:
+    """What goes, per organisation, in the organisation's own words (for the report and its notices)."""
+    orgs: dict = {}
+
+    def entry(org) -> dict:
+        return orgs.setdefault(org.public_id, {"pk": org.pk, "name": org.name, "voices": [], "tasks": [],
+                                               "files": 0})
+
+    for v in objs["voices"]:
+        entry(v.organisation)["voices"].append({"id": v.public_id, "alias": v.alias, "type": v.get_type_display(),
+                                                "task": v.task.public_id if v.task_id else ""})
+    for t in objs["tasks"]:
+        e = entry(t.organisation)
+        e["tasks"].append({"id": t.public_id, "script": t.script.title, "takes": _takes([t.pk]),
+                           "consent": ConsentRecording.objects.filter(task=t).exists()})
+    task_pks = {t.pk for t in objs["tasks"]}
+    for f in objs["files"]:
+        if f.task_id not in task_pks:  # a task's files are told with the task
+            entry(f.organisation)["files"] += 1
+    return orgs
 
 
 def roots_for(objs: dict) -> list[dict]:
@@ -168,10 +254,19 @@ def walk(storage, prefix: str) -> list[str]:
 
 
 def scan_storage(req: DeletionRequest, voice_ids: list[str], task_ids: list[str], file_ids: list[str]) -> list[str]:
-    """Keys found by listing the storage under the organisation's voice, package, take and file prefixes."""
-    if req.organisation is None:
-        return []
-    base = f"orgs/{req.organisation.public_id}"
+    """Keys found by listing the storage under the matched organisations' voice, package, take and file prefixes."""
+    found: list[str] = []
+    for org in request_organisations(req):
+        found += _scan_org(f"orgs/{org.public_id}", voice_ids, task_ids, file_ids)
+    return sorted(set(found))
+
+
+def request_organisations(req: DeletionRequest) -> list[Organisation]:
+    pks = set((req.matched or {}).get("organisations", [])) | ({req.organisation_id} if req.organisation_id else set())
+    return list(Organisation.objects.filter(pk__in=pks).order_by("pk"))
+
+
+def _scan_org(base: str, voice_ids, task_ids, file_ids) -> list[str]:
     found: list[str] = []
     for vid in voice_ids:
         found += walk(default_storage, f"{base}/voices/{vid}")
@@ -181,7 +276,7 @@ def scan_storage(req: DeletionRequest, voice_ids: list[str], task_ids: list[str]
     if file_ids:
         wanted = tuple(f"{fid}." for fid in file_ids) + tuple(f"{fid}_" for fid in file_ids)
         found += [k for k in walk(default_storage, f"{base}/files") if k.rsplit("/", 1)[-1].startswith(wanted)]
-    return sorted(set(found))
+    return found
 
 
 def ids_of(collected: Collected, label: str) -> list[str]:
@@ -208,12 +303,14 @@ def identify(req: DeletionRequest) -> dict:
     return {
         "scope": req.scope,
         "organisation": req.organisation.public_id if req.organisation else None,
+        "organisations": [o.public_id for o in request_organisations(req)],
         "voices": [{"id": v.public_id, "alias": v.alias, "type": v.type, "status": v.status} for v in objs["voices"]],
         "roots": roots,
         "rows": sorted(collected.rows.values(), key=lambda r: (r["model"], str(r["pk"]))),
         "keys": keys,
         "forwarded": forwarded,
         "kept": objs["kept"],
+        "orgs": by_organisation(objs),
         "late_rows": [],
         "late_keys": [],
     }
@@ -234,11 +331,11 @@ def run(pk: int) -> None:
     now = timezone.now()
     with transaction.atomic():
         if not found["roots"]:
-            reason = ("No voice matching the request was found in the named organisation "
-                      "(check the organisation id and the voice alias).")
+            reason = ("We found no voice or recordings matching the details you gave "
+                      "(your name, email, and the voice or studio you named).")
             if claims.finish(req, S.CONFIRMED, S.REJECTED, found=found, identified_at=now, failure_reason=reason):
                 audit.record("deletion.nothing_found", organisation=req.organisation, target=req,
-                             organisation_ref=req.organisation_ref, voice_alias=req.voice_alias)
+                             studio=req.organisation_ref, voice_alias=req.voice_alias, matched=req.matched)
                 transaction.on_commit(lambda: emails.send("rejected", [req.email], {"req": req, "reason": reason}))
             return
         if claims.finish(req, S.CONFIRMED, S.IDENTIFIED, found=found, identified_at=now):

@@ -5,7 +5,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from voicemanager.core.ids import deletion_id
@@ -52,6 +52,7 @@ class DeletionRequest(models.Model):
 
     class Status(models.TextChoices):
         UNCONFIRMED = "unconfirmed", "Waiting for email confirmation"
+        MAIL_NOT_SENT = "mail_not_sent", "Confirmation email not sent"
         CONFIRMED = "confirmed", "Confirmed"
         IDENTIFIED = "identified", "Instances identified"
         BACKED_UP = "backed_up", "Backed up"
@@ -65,7 +66,9 @@ class DeletionRequest(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField()
-    organisation_ref = models.CharField(max_length=100, help_text="Organisation id as given by the requester.")
+    organisation_ref = models.CharField(
+        max_length=200, blank=True,
+        help_text="The studio as the requester named it (free text), or the filing organisation's id (API).")
     organisation = models.ForeignKey(
         "voicemanager.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -100,6 +103,12 @@ class DeletionRequest(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
     report = models.JSONField(default=dict, blank=True)
+    matched = models.JSONField(
+        default=dict, blank=True,
+        help_text="What staff (or the API's filing organisation) matched the request to: "
+                  "{'speakers': [pk], 'voices': [pk], 'organisations': [pk]}. Empty until matched.")
+    mail_error = models.CharField(max_length=500, blank=True, help_text="Why the confirmation email was not sent.")
+    mail_failed_at = models.DateTimeField(null=True, blank=True)
 
     objects = DeletionRequestQuerySet.as_manager()
 
@@ -108,3 +117,98 @@ class DeletionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.first_name} {self.last_name} ({self.scope})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_matched(self) -> bool:
+        return bool(self.matched.get("voices") or self.matched.get("speakers"))
+
+    def _move(self, from_statuses, **fields) -> bool:
+        """Conditional update from one of ``from_statuses``; refreshes self when it took."""
+        ok = type(self).objects.filter(pk=self.pk, status__in=from_statuses).update(**fields)
+        if ok:
+            self.refresh_from_db()
+        return bool(ok)
+
+    def mark_mail_not_sent(self, error: str) -> bool:
+        """unconfirmed → mail_not_sent: the link could not be emailed; the request waits for a resend."""
+        from voicemanager.core import audit
+
+        with transaction.atomic():
+            ok = self._move([self.Status.UNCONFIRMED], status=self.Status.MAIL_NOT_SENT, mail_error=error[:500],
+                            mail_failed_at=timezone.now())
+            if ok:
+                audit.record("deletion.mail_not_sent", organisation=self.organisation, target=self,
+                             email=self.email, error=error[:500])
+        return ok
+
+    def mark_mail_sent(self, actor=None) -> bool:
+        """mail_not_sent → unconfirmed: the confirmation link went out on a resend."""
+        from voicemanager.core import audit
+
+        with transaction.atomic():
+            ok = self._move([self.Status.MAIL_NOT_SENT], status=self.Status.UNCONFIRMED, mail_error="")
+            if ok:
+                audit.record("deletion.mail_resent", actor=actor, organisation=self.organisation, target=self,
+                             email=self.email)
+        return ok
+
+    def match(self, *, speakers: list[int], voices: list[int], organisations: list[int], actor=None) -> bool:
+        """confirmed (or identified, not yet approved) → confirmed with the speakers, voices and
+        organisations staff chose; the worker then identifies every instance behind them."""
+        from voicemanager.core import audit, outbox
+        from voicemanager.models import Organisation
+
+        matched = {"speakers": sorted(set(speakers)), "voices": sorted(set(voices)),
+                   "organisations": sorted(set(organisations))}
+        orgs = list(Organisation.objects.filter(pk__in=matched["organisations"]))
+        S = self.Status
+        with transaction.atomic():
+            ok = type(self).objects.filter(pk=self.pk, approved_at__isnull=True, lease_until__isnull=True,
+                                           status__in=[S.CONFIRMED, S.IDENTIFIED]).update(
+                status=S.CONFIRMED, matched=matched, found={}, identified_at=None,
+                organisation=orgs[0] if len(orgs) == 1 else None)
+            if not ok:
+                return False
+            self.refresh_from_db()
+            audit.record("deletion.matched", actor=actor, organisation=self.organisation, target=self,
+                         speakers=matched["speakers"], voices=matched["voices"],
+                         organisations=[o.public_id for o in orgs])
+            outbox.enqueue("tasks.deletion.advance_deletion", self.pk)
+        return True
+
+
+class DeletionNotice(models.Model):
+    """What an organisation is told in place of the items a deletion request removed.
+
+    Holds no recording, no speaker name or email: the organisation's own labels (the voice's
+    alias, the script's title) and the removed items' public ids, so its task and voice pages
+    can say what happened. ``restored_at`` is set when staff restore the backup.
+    """
+
+    class Kind(models.TextChoices):
+        VOICE = "voice", "Voice"
+        TASK = "task", "Recording task"
+        FILES = "files", "Audio files"
+
+    organisation = models.ForeignKey("voicemanager.Organisation", on_delete=models.CASCADE,
+                                     related_name="deletion_notices")
+    request = models.ForeignKey(DeletionRequest, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    item_id = models.CharField(max_length=40, db_index=True, help_text="Public id of the removed voice or task.")
+    label = models.CharField(max_length=300, help_text="The organisation's own name for it: alias or script title.")
+    details = models.JSONField(default=dict, blank=True, help_text="Counts of what went with it (takes, files).")
+    deleted_at = models.DateTimeField(default=timezone.now)
+    restored_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["request", "kind", "item_id"],
+                                               name="one_deletion_notice_per_item")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.label} removed ({self.request_id})"

@@ -5,20 +5,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from voicemanager.core import audit, outbox
+from voicemanager.core.emails import send_after_commit
 from voicemanager.core.links import site_url
 from voicemanager.deletion import backup, delete, emails, identify, report, verify
 from voicemanager.deletion.claims import Busy, LostClaim  # noqa: F401 - re-exported for the tasks
 from voicemanager.models import DeletionRequest
 
 S = DeletionRequest.Status
-OPEN = (S.UNCONFIRMED, S.CONFIRMED, S.IDENTIFIED)
+OPEN = (S.UNCONFIRMED, S.MAIL_NOT_SENT, S.CONFIRMED, S.IDENTIFIED)
 TERMINAL = (S.COMPLETED, S.REJECTED, S.FAILED)
 
 
 def next_step(req: DeletionRequest):
     """The step function to run now, or None when the request waits or has ended."""
     if req.status == S.CONFIRMED:
-        return identify.run
+        return identify.run if req.is_matched else None  # staff match a talent's request first
     if req.status == S.IDENTIFIED:
         if not req.approved_at:
             return None  # staff look at the list first
@@ -67,6 +68,8 @@ def reject(req: DeletionRequest, actor, reason: str) -> bool:
         ok = DeletionRequest.objects.filter(pk=req.pk).reject(reason)
         if ok:
             audit.record("deletion.rejected", actor=actor, organisation=req.organisation, target=req, reason=reason)
+            if req.status != S.MAIL_NOT_SENT:
+                send_after_commit(emails.send_rejected, req.pk, reason or "it was closed by our staff.")
     return bool(ok)
 
 
@@ -114,8 +117,8 @@ def fail(pk: int, reason: str) -> None:
 
 def stalled(req: DeletionRequest) -> bool:
     """Waiting for a worker with no lease held (its job may have been lost)."""
-    if req.status in (S.BACKED_UP, S.DELETED, S.VERIFIED, S.CONFIRMED) or (req.status == S.IDENTIFIED
-                                                                          and req.approved_at):
+    if req.status in (S.BACKED_UP, S.DELETED, S.VERIFIED) or (req.status == S.CONFIRMED and req.is_matched) or (
+            req.status == S.IDENTIFIED and req.approved_at):
         return not req.lease_until or req.lease_until <= timezone.now()
     return False
 

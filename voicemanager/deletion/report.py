@@ -1,8 +1,8 @@
 """Step 5: the report to the requester (email + signed link to a downloadable HTML page).
 
 Built from the request's ``found`` list and its audit events (the audit log is the record
-of what was deleted when), and it states that assets generated with the voice before the
-deletion are not affected and must be removed by their holders.
+of what was deleted when). ``build`` keeps the facts; ``wording.sections`` turns them into
+plain sentences, which the HTML page and the email both print, so they say the same thing.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from voicemanager.core import audit
 from voicemanager.core.links import site_url
-from voicemanager.deletion import claims, emails
+from voicemanager.deletion import claims, emails, wording
 from voicemanager.models import AuditEvent, DeletionRequest
 
 S = DeletionRequest.Status
@@ -86,7 +86,19 @@ def build(req: DeletionRequest) -> dict:
         "deleted": {"at": req.deleted_at.isoformat() if req.deleted_at else None, "rows": deleted_rows,
                     "unlinked": unlinked, "keys": sorted(deleted_keys), "already_absent": sorted(absent_keys)},
         "verified": {"at": req.verified_at.isoformat() if req.verified_at else None},
+        "orgs": found.get("orgs", {}),
+        "provider": [{"voice": e.details.get("voice"), "alias": e.details.get("alias"),
+                      "provider": e.details.get("provider"), "provider_ref": e.details.get("provider_ref"),
+                      "sent": e.details.get("sent"), "answer": e.details.get("answer"),
+                      "at": e.created_at.isoformat()} for e in events(req) if e.action == "deletion.provider_asked"],
+        "appendix": [{"id": e.pk, "at": e.created_at.isoformat(), "action": e.action} for e in events(req)],
     }
+
+
+def context(req: DeletionRequest, report: dict) -> dict:
+    """What the page and the email print: the same sections, the staff appendix."""
+    return {"req": req, "report": report, "link": report_url(req), "sections": wording.sections(req, report),
+            "appendix": wording.appendix(report), "generated_at": wording.when(report.get("generated_at"))}
 
 
 def run(pk: int) -> None:
@@ -96,7 +108,7 @@ def run(pk: int) -> None:
         return
     report = build(req)
     req.report = report
-    emails.send("report", [req.email], {"req": req, "report": report, "link": report_url(req)})
+    emails.send("report", [req.email], context(req, report))
     with transaction.atomic():
         if claims.finish(req, S.VERIFIED, S.COMPLETED, report=report, completed_at=timezone.now()):
             audit.record("deletion.reported", organisation=req.organisation, target=req, email=req.email)

@@ -8,7 +8,7 @@ from django.core import signing
 
 from e2e.services import message_text
 from voicemanager import models as m
-from voicemanager.deletion import intake, process
+from voicemanager.deletion import intake, match, process
 from voicemanager.tests.test_deletion_support import build_world
 
 S = m.DeletionRequest.Status
@@ -21,8 +21,9 @@ def _fast_passwords(settings):
 
 
 def form_data(cast, alias, **extra):
+    """What a talent types: name, email, the voice's alias and the studio's name; no internal id."""
     return {"first_name": "Anna", "last_name": "Speaker", "email": "anna@example.com",
-            "organisation_ref": cast.org_x.public_id, "voice_alias": alias, "scope": "voice_and_recordings", **extra}
+            "organisation_ref": cast.org_x.name, "voice_alias": alias, "scope": "voice_and_recordings", **extra}
 
 
 def confirm_link(msg) -> str:
@@ -35,9 +36,14 @@ def test_public_form_only_creates_unconfirmed_request_and_emails_link(client, ca
     world = build_world(cast)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/forget/", form_data(cast, world.a.voice.alias))
-    assert response.status_code == 302 and response["Location"] == "/forget/sent/"
     req = m.DeletionRequest.objects.get()
-    assert req.status == S.UNCONFIRMED and req.organisation == cast.org_x and req.found == {}
+    assert response.status_code == 302
+    token = response["Location"].removeprefix("/forget/request/").rstrip("/")
+    assert intake.request_from_status_token(token) == req
+    assert req.status == S.UNCONFIRMED and req.organisation is None and req.found == {} and req.matched == {}
+    assert req.organisation_ref == "Org X"
+    page = client.get(response["Location"])
+    assert b"We have sent a confirmation link to anna@example.com" in page.content
     [msg] = mail.wait_for("anna@example.com")
     assert "/forget/confirm/" in confirm_link(msg)
     assert process.advance(req.pk) == S.UNCONFIRMED  # an unconfirmed request is never processed
@@ -84,37 +90,129 @@ def test_forged_and_expired_links_change_nothing(client, cast, monkeypatch):
     assert process.advance(req.pk) == S.UNCONFIRMED
 
 
+def test_form_asks_for_no_internal_id(client, cast):
+    html = client.get("/forget/").content.decode()
+    assert "Organisation id" not in html and "org_" not in html
+    for name in ("first_name", "last_name", "email", "voice_alias", "organisation_ref"):
+        assert f'name="{name}"' in html
+    assert "Studio or organisation (optional)" in html
+
+
+def test_status_page_needs_a_valid_link(client, cast):
+    req = intake.file_request(first_name="A", last_name="B", email="a@example.com")
+    assert client.get(f"/forget/request/{intake.make_status_token(req)}/").status_code == 200
+    assert client.get(f"/forget/request/{intake.make_status_token(req)[:-2]}xx/").status_code == 404
+    assert client.get("/forget/request/not-a-token/").status_code == 404
+
+
 def test_invalid_form_creates_nothing(client, cast):
-    response = client.post("/forget/", form_data(cast, "x", organisation_ref="acme", email="nope"))
+    response = client.post("/forget/", form_data(cast, "x", email="nope", first_name=""))
     assert response.status_code == 400
-    assert b"start with org_" in response.content
+    assert b"Enter a valid email address" in response.content
     assert not m.DeletionRequest.objects.exists()
 
 
-def test_public_request_naming_another_organisations_voice_changes_nothing(cast, mail,
-                                                                           django_capture_on_commit_callbacks):
+def test_a_logged_in_talent_starts_from_the_booth_with_the_form_filled_in(client, cast, mail,
+                                                                          django_capture_on_commit_callbacks):
+    client.force_login(cast.contractor_a)
+    booth = client.get("/booth/").content.decode()
+    assert 'href="/forget/"' in booth
+    html = client.get("/forget/").content.decode()
+    assert 'value="Contractor"' in html and 'value="A"' in html and 'value="contractor-a@example.com"' in html
+    assert 'value="Org X"' in html  # the one studio this talent records for
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/forget/", {"first_name": "Contractor", "last_name": "A", "email": "contractor-a@example.com",
+                                 "organisation_ref": "Org X", "scope": "voice"})
+    req = m.DeletionRequest.objects.get()
+    assert req.submitted_by == cast.contractor_a and req.status == S.UNCONFIRMED
+    mail.wait_for("contractor-a@example.com")  # the email confirmation is kept for booth requests too
+    intake.confirm(intake.make_confirm_token(req))
+    req.refresh_from_db()
+    [speaker] = [c for c in match.candidates(req)["speakers"] if c.suggested]
+    assert speaker.pk == cast.speaker_a.pk and "filed from this talent's booth account" in speaker.reasons
+
+
+def test_a_voice_of_someone_else_is_offered_but_not_suggested_and_nothing_runs_unmatched(
+        cast, mail, django_capture_on_commit_callbacks):
     world = build_world(cast)
-    # Org X's id with the alias of org Y's voice.
+    # Org X's name with the alias of org Y's voice, from an address no speaker has.
     req = intake.file_request(first_name="Eve", last_name="Mallory", email="eve@example.com",
-                              organisation_ref=cast.org_x.public_id, voice_alias=world.y.voice.alias,
+                              organisation_ref=cast.org_x.name, voice_alias=world.y.voice.alias,
                               scope="voice_and_recordings", urgent=True)
     intake.confirm(intake.make_confirm_token(req))
+    assert process.advance(req.pk) == S.CONFIRMED  # nothing is identified before staff match it
+    req.refresh_from_db()
+    cands = match.candidates(req)
+    [voice] = [c for c in cands["voices"] if c.pk == world.y.voice.pk]
+    assert "another email" in " ".join(voice.reasons)
+    assert not [c for kind in ("speakers", "voices") for c in cands[kind] if c.suggested]
+    with pytest.raises(match.MatchError):
+        match.apply(req, speakers=[], voices=[], organisations=[], actor=cast.staff)
+    with pytest.raises(match.MatchError):
+        match.apply(req, speakers=["x"], voices=[], organisations=[], actor=cast.staff)
     with django_capture_on_commit_callbacks(execute=True):
-        assert process.advance(req.pk) == S.REJECTED
+        assert process.reject(req, cast.staff, "The details do not match the voice's owner.")
     assert m.Voice.objects.filter(pk=world.y.voice.pk).exists()
-    assert m.Voice.objects.filter(organisation=cast.org_x).count() == 2
     assert m.AudioFile.objects.filter(pk=world.y.uploaded.pk).exists()
     [msg] = mail.wait_for("eve@example.com")
     assert "Nothing was deleted" in message_text(msg)
 
 
-def test_unknown_organisation_id_is_accepted_but_finds_nothing(client, cast):
-    response = client.post("/forget/", form_data(cast, "x", organisation_ref="org_doesnotexist"))
-    assert response.status_code == 302  # no hint whether the organisation exists
-    req = m.DeletionRequest.objects.get()
-    assert req.organisation is None
+def test_a_match_with_nothing_behind_it_is_rejected_and_the_requester_told(cast, mail,
+                                                                           django_capture_on_commit_callbacks):
+    speaker = m.Speaker.objects.create(email="nobody@example.com", full_name="No Body")
+    req = intake.file_request(first_name="No", last_name="Body", email="nobody@example.com", scope="voice")
     intake.confirm(intake.make_confirm_token(req))
-    assert process.advance(req.pk) == S.REJECTED
+    req.refresh_from_db()
+    match.apply(req, speakers=[speaker.pk], voices=[], organisations=[], actor=cast.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process.advance(req.pk) == S.REJECTED
+    [msg] = mail.wait_for("nobody@example.com")
+    assert "Nothing was deleted" in message_text(msg)
+
+
+# --- mail that can fail ----------------------------------------------------------------------
+
+
+def test_confirmation_mail_failure_waits_in_mail_not_sent_then_staff_resend(client, cast, mail, settings,
+                                                                            django_capture_on_commit_callbacks):
+    from e2e.services import free_port
+
+    good_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = free_port()  # nothing listens: the mail server is down
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/forget/", form_data(cast, "anna-voice"))
+    assert response.status_code == 302  # the requester is not shown an error page over a saved request
+    req = m.DeletionRequest.objects.get()
+    assert req.status == S.MAIL_NOT_SENT and "Connection" in req.mail_error
+    assert req.voice_alias == "anna-voice" and req.organisation_ref == "Org X"  # nothing typed is lost
+    page = client.get(response["Location"]).content.decode()
+    assert "We could not send the confirmation email" in page and req.public_id in page
+    assert m.AuditEvent.objects.filter(target_id=req.public_id, action="deletion.mail_not_sent").exists()
+    assert not mail.to("anna@example.com")
+
+    client.force_login(cast.staff)
+    queue = client.get("/ops/deletion/").content.decode()
+    assert "Confirmation email not sent" in queue and "resend the email" in queue
+    detail = client.get(f"/ops/deletion/{req.public_id}/").content.decode()
+    assert 'data-testid="resend"' in detail and "could not be sent" in detail
+    client.post(f"/ops/deletion/{req.public_id}/resend/")  # still down: kept, staff told
+    req.refresh_from_db()
+    assert req.status == S.MAIL_NOT_SENT
+    settings.EMAIL_PORT = good_port  # the mail server is back
+    response = client.post(f"/ops/deletion/{req.public_id}/resend/")
+    assert response.status_code == 302
+    req.refresh_from_db()
+    assert req.status == S.UNCONFIRMED and req.mail_error == ""
+    [msg] = mail.wait_for("anna@example.com")
+    link = confirm_link(msg).split("127.0.0.1:8000", 1)[-1]
+    client.logout()
+    assert client.post(link).status_code == 200
+    req.refresh_from_db()
+    assert req.status == S.CONFIRMED
+    actions = list(m.AuditEvent.objects.filter(target_id=req.public_id).order_by("id").values_list("action", flat=True))
+    assert actions[:5] == ["deletion.requested", "deletion.mail_not_sent", "deletion.mail_not_sent",
+                           "deletion.mail_resent", "deletion.confirmed"]
 
 
 # --- API -------------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from voicemanager import models as m
-from voicemanager.deletion import backup, intake, process
+from voicemanager.deletion import backup, intake, match, process
 from voicemanager.deletion.archive import MAGIC
 from voicemanager.tests.test_deletion_support import (
     all_keys,
     build_world,
+    file_matched,
     scope_rows,
     snapshot_rows,
     voice_keys,
@@ -32,11 +33,7 @@ def _fast_passwords(settings):
 
 
 def file_and_confirm(cast, v, scope, urgent=False) -> m.DeletionRequest:
-    req = intake.file_request(first_name="Anna", last_name="Speaker", email=v.speaker.email,
-                              organisation_ref=cast.org_x.public_id, voice_alias=v.voice.alias, scope=scope,
-                              urgent=urgent)
-    intake.confirm(intake.make_confirm_token(req))
-    return req
+    return file_matched(cast, v, scope, urgent=urgent)
 
 
 def run_to_end(req, staff) -> m.DeletionRequest:
@@ -205,14 +202,43 @@ def test_object_left_behind_fails_verification_and_alerts_staff(cast, s3_storage
 
 
 @pytest.mark.django_db
-def test_without_alias_the_requesters_own_voices_are_identified(cast):
+def test_without_alias_the_suggested_match_is_the_requesters_own_voice(cast):
     world = build_world(cast)
     req = intake.file_request(first_name="Anna", last_name="Speaker", email=world.a.speaker.email.upper(),
-                              organisation_ref=cast.org_x.public_id, scope="voice_and_recordings")
+                              scope="voice_and_recordings")
     intake.confirm(intake.make_confirm_token(req))
+    assert process.advance(req.pk) == S.CONFIRMED  # waits for staff to match it
+    req.refresh_from_db()
+    cands = match.candidates(req)
+    suggested = {kind: [c.pk for c in items if c.suggested] for kind, items in cands.items()}
+    assert suggested == {"speakers": [world.a.speaker.pk], "voices": [world.a.voice.pk],
+                         "organisations": [cast.org_x.pk]}
+    match.apply(req, **suggested, actor=cast.staff)
     assert process.advance(req.pk) == S.IDENTIFIED
     req.refresh_from_db()
     assert [v["id"] for v in req.found["voices"]] == [world.a.voice.public_id]
     ids = {r["id"] for r in req.found["rows"]}
     assert world.a.task.public_id in ids and world.b.task.public_id not in ids
     assert world.b.voice.public_id not in ids and world.y.voice.public_id not in ids
+
+
+@pytest.mark.django_db
+def test_another_studios_task_is_kept_and_said_so(cast):
+    """Speaker B recorded for X and Y; a request naming studio X deletes X's voice and task only."""
+    world = build_world(cast)
+    req = intake.file_request(first_name="Contractor", last_name="B", email=world.b.speaker.email,
+                              organisation_ref="org x", scope="voice_and_recordings")
+    intake.confirm(intake.make_confirm_token(req))
+    req.refresh_from_db()
+    cands = match.candidates(req)
+    suggested = {kind: [c.pk for c in items if c.suggested] for kind, items in cands.items()}
+    assert suggested["organisations"] == [cast.org_x.pk] and suggested["voices"] == [world.b.voice.pk]
+    assert world.y.voice.pk in [c.pk for c in cands["voices"]]  # offered, not suggested
+    match.apply(req, **suggested, actor=cast.staff)
+    req = run_to_end(req, cast.staff)
+    assert req.status == S.COMPLETED, req.failure_reason
+    assert not m.RecordingTask.objects.filter(pk=world.b.task.pk).exists()
+    assert m.RecordingTask.objects.filter(pk=world.y.task.pk).exists()
+    assert m.Speaker.objects.filter(pk=world.b.speaker.pk).exists()  # Y's task still needs it
+    kept = " ".join(k["text"] for k in req.found["kept"])
+    assert "Org Y" in kept and "another studio" in kept and "login account" in kept

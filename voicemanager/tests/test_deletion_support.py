@@ -165,3 +165,19 @@ def snapshot_rows(v: SimpleNamespace) -> dict:
     return {model._meta.label: json.loads(serializers.serialize("json", model.objects.filter(pk__in=pks)
                                                                  .order_by("pk")))
             for model, pks in groups.items()}
+
+
+def file_matched(cast, v: SimpleNamespace, scope: str, urgent: bool = False, email: str | None = None):
+    """A talent's request (name, email, alias, studio name: no ids), confirmed and matched by staff to
+    the voice's speaker, the voice and its organisation, as the operator page does."""
+    from voicemanager.deletion import intake, match
+
+    req = intake.file_request(first_name="Anna", last_name="Speaker", email=email or v.speaker.email,
+                              organisation_ref=v.voice.organisation.name, voice_alias=v.voice.alias, scope=scope,
+                              urgent=urgent)
+    intake.confirm(intake.make_confirm_token(req))
+    req.refresh_from_db()
+    match.apply(req, speakers=[v.speaker.pk], voices=[v.voice.pk], organisations=[v.voice.organisation_id],
+                actor=cast.staff)
+    req.refresh_from_db()
+    return req

@@ -5,7 +5,7 @@ import pytest
 
 from voicemanager import models as m
 from voicemanager.deletion import intake, process, report
-from voicemanager.tests.test_deletion_support import build_world
+from voicemanager.tests.test_deletion_support import build_world, file_matched
 
 S = m.DeletionRequest.Status
 pytestmark = pytest.mark.django_db
@@ -17,10 +17,7 @@ def _fast_passwords(settings):
 
 
 def identified_request(cast, world, urgent=False) -> m.DeletionRequest:
-    req = intake.file_request(first_name="Anna", last_name="Speaker", email=world.a.speaker.email,
-                              organisation_ref=cast.org_x.public_id, voice_alias=world.a.voice.alias,
-                              scope="voice_and_recordings", urgent=urgent)
-    intake.confirm(intake.make_confirm_token(req))
+    req = file_matched(cast, world.a, "voice_and_recordings", urgent=urgent)
     process.advance(req.pk)
     req.refresh_from_db()
     return req
@@ -28,7 +25,7 @@ def identified_request(cast, world, urgent=False) -> m.DeletionRequest:
 
 def test_only_staff_see_the_queue_and_requests(client, cast):
     req = intake.file_request(first_name="A", last_name="B", email="a@example.com",
-                              organisation_ref=cast.org_x.public_id)
+                              organisation_ref="Org X")
     urls = ["/ops/deletion/", f"/ops/deletion/{req.public_id}/", "/ops/deletion/new/"]
     for url in urls:
         assert client.get(url).status_code == 302  # anonymous: to the login page
@@ -102,14 +99,15 @@ def test_restore_button_and_report_download(client, cast, django_capture_on_comm
     response = client.get(f"/forget/report/{token}/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "not affected by this deletion and must be removed by whoever holds them" in html
-    assert world.a.voice.alias in html and world.a.package.file.name in html
-    assert "Backed up" in html and req.backup_expires_at.strftime("%Y-%m-%d") in html
+    assert "is not affected by this deletion" in html and "whoever holds them must remove them" in html
+    assert world.a.voice.alias in html
+    assert "encrypted backup copy" in html and f"{req.backup_expires_at:%B %Y}" in html
+    assert "voicemanager." not in html and "booth.Take" not in html
     download = client.get(f"/forget/report/{token}/?download=1")
     assert download["Content-Disposition"].startswith("attachment")
     assert client.get(f"/forget/report/{token[:-2]}xx/").status_code == 404
     other = intake.file_request(first_name="A", last_name="B", email="a@example.com",
-                                organisation_ref=cast.org_x.public_id)
+                                organisation_ref="Org X")
     assert client.get(f"/forget/report/{report.make_report_token(other)}/").status_code == 404  # not completed
 
 
@@ -118,7 +116,7 @@ def test_staff_file_request_for_someone_sends_confirmation(client, cast, mail, d
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/ops/deletion/new/", {
             "first_name": "Phone", "last_name": "Caller", "email": "caller@example.com",
-            "organisation_ref": cast.org_x.public_id, "voice_alias": "", "scope": "voice"})
+            "organisation_ref": "Org X", "voice_alias": "", "scope": "voice"})
     req = m.DeletionRequest.objects.get()
     assert response.status_code == 302 and req.submitted_by == cast.staff and req.status == S.UNCONFIRMED
     mail.wait_for("caller@example.com")

@@ -81,28 +81,33 @@ def payload(voice, package) -> dict:
     }
 
 
-def forward(voice, package) -> str:
+def post(event: dict, idempotency_key: str) -> bytes:
+    """POST one signed JSON event to ``CLONING_WEBHOOK_URL``; returns the answer's first 4 KiB."""
     url = getattr(settings, "CLONING_WEBHOOK_URL", "")
     if not url:
         raise PermanentForwardError("CLONING_WEBHOOK_URL is not set.")
     if not url.startswith(("https://", "http://")):
         raise PermanentForwardError("CLONING_WEBHOOK_URL must be an http(s) URL.")
-    body = json.dumps(payload(voice, package), separators=(",", ":"), sort_keys=True).encode()
+    body = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
     request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310 - scheme checked
         "Content-Type": "application/json",
         "X-Signature": sign(body),
-        "Idempotency-Key": voice.public_id,
+        "Idempotency-Key": idempotency_key,
         "User-Agent": "voicemanager-webhook/1",
     })
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 - configured URL
-            answer = response.read(4096)
+            return response.read(4096)
     except urllib.error.HTTPError as exc:
         if exc.code in (408, 425, 429) or exc.code >= 500:
             raise TransientForwardError(f"The provider answered HTTP {exc.code}.") from exc
         raise PermanentForwardError(f"The provider refused the request: HTTP {exc.code}.") from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
         raise TransientForwardError(f"Could not reach the provider: {exc}.") from exc
+
+
+def forward(voice, package) -> str:
+    answer = post(payload(voice, package), voice.public_id)
     try:
         ref = json.loads(answer or b"{}").get("reference") or ""
     except (ValueError, AttributeError):

@@ -1,11 +1,12 @@
 """Private voices: the organisation's voices with their state, files used and discarded."""
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from voicemanager.core.access import get_voice_for_member, team_required, user_organisations
 from voicemanager.core.languages import LANGUAGE_NAMES
+from voicemanager.deletion import notices
 from voicemanager.models import AudioFile, Voice
 
 
@@ -29,7 +30,10 @@ def voice_list(request: HttpRequest) -> HttpResponse:
 
 @team_required
 def voice_detail(request: HttpRequest, voice_id: str) -> HttpResponse:
-    voice = get_voice_for_member(request, voice_id)
+    try:
+        voice = get_voice_for_member(request, voice_id)
+    except Http404:
+        return notices.removed_page(request, voice_id)  # deleted on its owner's request, or 404
     names = dict(AudioFile.objects.filter(organisation=voice.organisation,
                                           public_id__in=list(voice.files_used) +
                                           [d.get("fileId") for d in voice.discarded_files])

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from voicemanager.core.access import get_deletion_request_for_staff, staff_required
-from voicemanager.deletion import backup, intake, process
+from voicemanager.deletion import backup, intake, match, process
 from voicemanager.deletion.forms import DeletionRequestForm
 from voicemanager.deletion.report import events, report_url
 from voicemanager.models import DeletionRequest
@@ -27,8 +27,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     qs = DeletionRequest.objects.select_related("organisation")
     if show != "all":
         qs = qs.exclude(status__in=[S.COMPLETED, S.REJECTED])
-    qs = qs.annotate(urgent_first=Case(When(urgent=True, then=Value(0)), default=Value(1),
-                                       output_field=IntegerField())).order_by("urgent_first", "deadline")
+    qs = qs.annotate(urgent_first=Case(When(status=S.MAIL_NOT_SENT, then=Value(0)), When(urgent=True, then=Value(1)),
+                                       default=Value(2), output_field=IntegerField())).order_by("urgent_first",
+                                                                                                "deadline")
     template = "deletion/ops_queue.html"
     if request.htmx:
         template += "#rows"
@@ -54,13 +55,18 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "req": req, "found": found, "events": events(req),
         "can_approve": req.status == S.IDENTIFIED and not req.approved_at,
+        "can_match": req.status in (S.CONFIRMED, S.IDENTIFIED) and not req.approved_at and not req.lease_until,
+        "candidates": match.candidates(req) if req.status in (S.CONFIRMED, S.IDENTIFIED) and not req.approved_at
+        else None,
+        "can_resend": req.status == S.MAIL_NOT_SENT,
         "can_reject": req.status in process.OPEN,
         "can_retry": req.status == S.FAILED,
         "can_restore": backup.restorable(req),
         "stalled": process.stalled(req),
         "report_link": report_url(req) if req.status == S.COMPLETED else "",
-        "in_progress": req.status not in process.TERMINAL and not (req.status == S.IDENTIFIED
-                                                                  and not req.approved_at),
+        "in_progress": req.status not in process.TERMINAL and req.status not in (S.UNCONFIRMED, S.MAIL_NOT_SENT)
+        and not (req.status == S.IDENTIFIED and not req.approved_at)
+        and not (req.status == S.CONFIRMED and not req.is_matched),
     }
     template = "deletion/ops_detail.html"
     if request.htmx:
@@ -120,4 +126,33 @@ def restore(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         process.restore(req, request.user)
         messages.success(request, "Restoring from the backup; the audit trail shows when it is done.")
+    return redirect("ops_deletion_detail", public_id=req.public_id)
+
+
+@staff_required
+@require_POST
+def match_request(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Staff choose the speakers, voices and organisations behind the request; the worker identifies."""
+    req = get_deletion_request_for_staff(request, public_id)
+    try:
+        match.apply(req, speakers=request.POST.getlist("speaker"), voices=request.POST.getlist("voice"),
+                    organisations=request.POST.getlist("organisation"), actor=request.user)
+    except match.MatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Matched: finding every instance now. Check the list, then approve.")
+    return redirect("ops_deletion_detail", public_id=req.public_id)
+
+
+@staff_required
+@require_POST
+def resend(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Send the confirmation link again after the mail server failed."""
+    req = get_deletion_request_for_staff(request, public_id)
+    try:
+        intake.resend_confirmation(req, actor=request.user)
+    except intake.ResendError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Confirmation link sent to {req.email}.")
     return redirect("ops_deletion_detail", public_id=req.public_id)

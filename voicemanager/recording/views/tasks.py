@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from voicemanager.cloning import exports
 from voicemanager.core.access import (
     admin_organisations,
     get_take_for_member,
@@ -20,8 +21,9 @@ from voicemanager.core.access import (
     team_required,
     user_organisations,
 )
+from voicemanager.deletion import notices
 from voicemanager.models import RecordingTask, Script, Take
-from voicemanager.recording import assignments, native_language
+from voicemanager.recording import assignments, native_language, reviews
 from voicemanager.recording.forms import AssignTaskForm, DueDateForm, TaskFilterForm
 
 PER_PAGE = 25
@@ -63,7 +65,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     context = {
-        "form": form, "page": page, "filters": params.urlencode(),
+        "form": form, "page": page, "filters": params.urlencode(), "deletion_notices": [] if request.htmx else notices.recent_for(orgs),
         "poll_url": f"{request.path}?{request.GET.urlencode()}", "can_assign": admin_organisations(
             request.user).exists() if not request.htmx else False,
     }
@@ -124,7 +126,10 @@ def task_invite_path(request: HttpRequest) -> HttpResponse:
 
 @team_required
 def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = get_task_for_member(request, task_id)
+    try:
+        task = get_task_for_member(request, task_id)
+    except Http404:
+        return notices.removed_page(request, task_id)  # deleted on a voice owner's request, or 404
     sections = list(task.script.sections.order_by("position"))
     takes = list(task.takes.filter(kind=Take.Kind.TAKE).select_related("audio_file").order_by("created_at"))
     by_section: dict[int, list[Take]] = {}
@@ -145,6 +150,9 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         "minutes_recorded": round(sum(t.duration for t in takes if t.status != Take.Status.DELETED) / 60, 1),
         "invitation": task.invitation, "is_admin": is_admin, "due_state": due_state(task),
         "due_form": DueDateForm(initial={"due_date": task.due_date}),
+        "review": reviews.review_state(task, can_review=is_admin),
+        "latest_export": exports.latest_export(task) if is_admin else None,
+        "deletion_notices": notices.for_task(task),
     }
     return render(request, "voicemanager/tasks/detail.html", context)
 

@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('voicemanager', '0007_take_moves'),
+        ('voicemanager', '0009_deletion_match_mail_notices'),
     ]
 
     operations = [
