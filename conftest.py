@@ -108,8 +108,8 @@ def celery_worker(transactional_db, settings):
     from config.celery import app
 
     app.control.purge()
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING",
-                      shutdown_timeout=30) as worker:
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=30,
+                      queues=["celery", "adherence"]) as worker:  # one test worker takes both queues
         yield worker
 
 

@@ -125,6 +125,12 @@ TAKE_MAX_SECONDS = env.float("TAKE_MAX_SECONDS", default=60.0)
 TAKE_MIN_SAMPLE_RATE = env.int("TAKE_MIN_SAMPLE_RATE", default=24000)
 # Speaker-verification model (ONNX GE2E encoder, tasks/audio/speaker.py); the default is the committed conversion
 SPEAKER_MODEL = Path(env("SPEAKER_MODEL", default=str(BASE_DIR / "tasks" / "audio" / "models" / "speaker_encoder.onnx")))
+# Script adherence recogniser: "packaged" (Whisper base from the pinned PyPI packages), a folder
+# with a CTranslate2 Whisper model, or a faster-whisper model name ("small", "large-v3") that a
+# machine with internet downloads once. ADHERENCE_DEVICE=cuda runs it on a GPU worker.
+ADHERENCE_MODEL = env("ADHERENCE_MODEL", default="packaged")
+ADHERENCE_DEVICE = env("ADHERENCE_DEVICE", default="cpu")
+CONSENT_STATEMENT_CHECK = env.bool("CONSENT_STATEMENT_CHECK", default=True)  # refuse a statement that does not say its text
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -188,6 +194,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": CELERY_KEY_PREFIX}
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
+# The script check (Whisper, ~1 s of CPU a take) has a queue and a worker of its own (Procfile,
+# docker-compose: celery worker -Q adherence), so a backlog there never delays the level checks or denoising.
+CELERY_TASK_ROUTES = {"tasks.adherence.*": {"queue": "adherence"}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"

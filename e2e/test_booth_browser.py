@@ -39,6 +39,9 @@ def section_is(page, k: int, n: int = 3) -> None:
 def test_contractor_records_consent_mic_check_and_whole_script(live_server, transactional_db, cast, mail, settings,
                                                                launch_browser, tmp_path):
     settings.SITE_URL = live_server.url
+    # The fake microphone reads script sentences, not the statement: the statement check has its own
+    # tests (booth/tests/test_adherence.py); here it would refuse the recording.
+    settings.CONSENT_STATEMENT_CHECK = False
     task = cast.task_a
     page, errors = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path, mic_seconds=150)
     page.on("dialog", lambda d: d.accept())
@@ -57,6 +60,8 @@ def test_contractor_records_consent_mic_check_and_whole_script(live_server, tran
     page.click("#consent-rec")
     page.wait_for_timeout(3500)
     page.click("#consent-rec")
+    page.wait_for_selector("#consent-playback", state="visible", timeout=WAIT)  # listen before sending
+    page.click("#consent-send")
     page.wait_for_selector("#to-mic", timeout=WAIT)
 
     # Mic check: device picker, meter, 5 s room tone judged by the server.

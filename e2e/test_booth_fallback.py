@@ -93,10 +93,12 @@ def test_booth_without_audioworklet_warns_records_webm_and_server_stores_wav(liv
 
 
 def test_consent_page_without_audioworklet_warns_first_and_stores_the_statement_as_wav(
-        live_server, transactional_db, cast, launch_browser, tmp_path):
+        live_server, transactional_db, cast, launch_browser, tmp_path, settings):
     """The spoken consent goes through the same fallback: warned before recording, stored as WAV with speech."""
     from booth.tests.helpers import sign_all
     from voicemanager.models import ConsentRecording
+
+    settings.CONSENT_STATEMENT_CHECK = False  # the fake microphone reads script sentences, not the statement
 
     task = cast.task_a
     sign_all(cast.speaker_a)
@@ -111,6 +113,8 @@ def test_consent_page_without_audioworklet_warns_first_and_stores_the_statement_
     page.wait_for_selector("#consent-rec.recording", timeout=WAIT)
     page.wait_for_timeout(3500)
     page.click("#consent-rec")
+    page.wait_for_selector("#consent-playback", state="visible", timeout=WAIT)  # listen before sending
+    page.click("#consent-send")
     page.wait_for_selector("#to-mic", timeout=WAIT)  # confirmed by the server, the page moved on
 
     consent = ConsentRecording.objects.get(task=task)

@@ -79,8 +79,12 @@ def _workdir():
 
 def _measure_into(af, path: Path, info: decode.AudioInfo) -> None:
     """Fill the AudioFile's format and QC fields from a local copy (does not save)."""
-    language = af.task.script.language if af.task_id and af.task.script_id else None
-    af.qc = qc.analyse(path, text=af.transcript or None, language=language)
+    # Level checks only: the script check runs on the adherence queue for booth takes
+    # (voicemanager/recording/adherence.py); a take's finished check is merged in here.
+    af.qc = qc.analyse(path, align=False)
+    take = af.takes.filter(adherence_state="done").first() if af.pk else None
+    if take is not None and take.adherence:
+        af.qc = qc.with_adherence(af.qc, take.adherence)
     af.duration = round(info.duration_s, 4)
     af.sample_rate = info.sample_rate
     af.channels = info.channels

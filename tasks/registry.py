@@ -3,6 +3,7 @@
 Add one line per new task module.
 """
 from tasks import (  # noqa: F401
+    adherence,  # noqa: F401
     cloning,  # noqa: F401
     deletion,  # noqa: F401
     emails,  # noqa: F401

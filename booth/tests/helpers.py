@@ -71,8 +71,11 @@ def sign_all(speaker, name: str = "Contractor A") -> None:
 
 def give_consent(client, task) -> dict:
     """Sign the documents and upload a spoken consent statement through the real endpoint."""
+    from voicemanager.consent.signing import statement_for
+
     sign_all(task.speaker)
-    r = client.post(f"/booth/tasks/{task.public_id}/consent/recording/", form(speech_wav_bytes(), kind="consent"))
+    r = client.post(f"/booth/tasks/{task.public_id}/consent/recording/",
+                    form(speech_wav_bytes(statement_for(task)), kind="consent"))
     assert r.status_code == 201, r.content
     return r.json()
 

@@ -63,7 +63,7 @@ def panel_context(task: RecordingTask, position: int, *, message: str = "", fini
         "section_request": next((r for r in retakes if section and r["section_id"] == section.pk), None),
         "screening": {"waiting": task.screening_waiting, "sections": task.screening_sections},
         "is_submitted": task.status != RecordingTask.Status.RECORDING and task.submitted_at is not None,
-        "message": message, "finished": finished,
+        "message": message, "finished": finished, "polls": 0,
         # the list puts sections with retake requests first
         "section_states": sorted([(i, s, s.pk in submitted and s.pk not in requested)
                                   for i, s in enumerate(sections, 1)], key=lambda st: st[1].pk not in requested),
@@ -134,6 +134,17 @@ def delete(request: HttpRequest, task_id: str, take_id: str) -> HttpResponse:
     except TakeError as exc:
         return _render_panel(request, take.task, position, status=200 if request.htmx else 400, message=exc.message)
     return _render_panel(request, take.task, position)
+
+
+@login_required
+def take_script(request: HttpRequest, task_id: str, take_id: str) -> HttpResponse:
+    """The take's script check (htmx partial): the take panel polls it until the adherence queue has answered."""
+    take = get_take_for_contractor(request, task_id, take_id)
+    try:
+        polls = max(0, min(1000, int(request.GET.get("n", "0"))))
+    except ValueError:
+        polls = 0
+    return render(request, "booth/booth.html#script_check", {"task": take.task, "take": take, "polls": polls})
 
 
 @login_required

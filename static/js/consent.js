@@ -1,7 +1,9 @@
 /*
  * consent.js — record the spoken consent statement with the booth's recorder.
- * The recording goes through the TakeStore (kind "consent") like any take, so it is not
- * lost offline; once the server confirms it, the page reloads to show the next step.
+ * After Stop the speaker can listen to the recording and Send it, or record again. A sent
+ * recording goes through the TakeStore (kind "consent") like any take, so it is not lost
+ * offline; the server checks that it says the statement (refused with the words it did
+ * not hear), and once it confirms, the page reloads to show the next step.
  */
 import { makeRecorder, openMic } from "./booth/mic.js";
 import { startStore } from "./booth/store-status.js";
@@ -21,6 +23,10 @@ if (root && btn) {
   const { rec } = makeRecorder({ meterCanvas: document.getElementById("consent-meter") });
   let busy = false;
   let mine = null;
+  let pending = null; // the recording waiting for Send
+  const review = document.getElementById("consent-review");
+  const player = document.getElementById("consent-playback");
+  const send = document.getElementById("consent-send");
   if (!isWorkletSupported()) {
     // say it before the recording, as the booth does: the speaker can still switch browsers
     warning.hidden = false;
@@ -54,17 +60,35 @@ if (root && btn) {
         btn.classList.remove("recording");
         wave.hidden = false;
         drawWaveform(wave, take.blob).catch(() => {});
-        const record = await store.add({
-          taskId, kind: "consent", blob: take.blob, uploadUrl: root.dataset.uploadUrl,
-          fields: { duration_s: take.durationS.toFixed(3), captured_with: take.fallback ? "mediarecorder" : "worklet" },
-          meta: { durationS: take.durationS },
-        });
-        mine = record.clientId;
-        say("Uploading…", "warn");
+        // Listen before sending: nothing leaves the browser until the speaker presses Send.
+        pending = take;
+        if (player.src) URL.revokeObjectURL(player.src);
+        player.src = URL.createObjectURL(take.blob);
+        review.hidden = false;
+        say("Listen to your recording, then send it (or record again).", "warn");
       }
     } catch (err) {
       warning.hidden = false;
       warning.textContent = err.name === "NotAllowedError" ? "Microphone access was refused. Allow it in the address bar and try again." : String(err.message || err);
+    } finally {
+      busy = false;
+    }
+  });
+
+  send.addEventListener("click", async () => {
+    if (!pending || busy) return;
+    busy = true;
+    const take = pending;
+    pending = null;
+    review.hidden = true;
+    try {
+      const record = await store.add({
+        taskId, kind: "consent", blob: take.blob, uploadUrl: root.dataset.uploadUrl,
+        fields: { duration_s: take.durationS.toFixed(3), captured_with: take.fallback ? "mediarecorder" : "worklet" },
+        meta: { durationS: take.durationS },
+      });
+      mine = record.clientId;
+      say("Checking the statement…", "warn");
     } finally {
       busy = false;
     }

@@ -19,6 +19,7 @@ class Thresholds:
     peak_too_quiet_dbfs: float = -20.0  # below this the take is far too quiet
     peak_hot_dbfs: float = -1.0  # above this there is no headroom left
     clipped_samples_max: int = 0
+    dc_offset_max: float = 0.01  # 1 % of full scale (-40 dBFS): a constant the interface adds
     rms_min_dbfs: float = -23.0
     rms_max_dbfs: float = -18.0
     rms_fail_low_dbfs: float = -35.0
@@ -98,7 +99,9 @@ def verdicts(m: dict, t: Thresholds = THRESHOLDS) -> list[dict]:
     clipped = m.get("clipped_samples") or 0
     peak = m.get("peak_dbfs")
     if clipped > t.clipped_samples_max:
-        out.append(_v("clipping", "fail", "Clipping", f"{clipped} samples hit full scale, which causes distortion.",
+        where = ("were cut flat at the top of the waveform" if (m.get("flat_top_samples") or 0) >= clipped
+                 else "hit full scale")
+        out.append(_v("clipping", "fail", "Clipping", f"{clipped} samples {where}, which causes distortion.",
                       "Turn the input gain down or move a little further from the microphone, then record again."))
     elif peak is not None and peak > t.peak_hot_dbfs:
         out.append(_v("peak", "warn", "Peaks too hot", f"Peaks reach {peak:.1f} dBFS; aim for {t.peak_ideal_min_dbfs:g} to {t.peak_ideal_max_dbfs:g} dBFS.",
@@ -112,6 +115,12 @@ def verdicts(m: dict, t: Thresholds = THRESHOLDS) -> list[dict]:
                       "Adjust the input gain slightly." if peak < t.peak_ideal_min_dbfs else "Lower the input gain slightly."))
     elif peak is not None:
         out.append(_v("peak", "ok", "Peak level is ideal", f"Peaks reach {peak:.1f} dBFS."))
+
+    dc = abs(m.get("dc_offset") or 0.0)
+    if dc > t.dc_offset_max:
+        out.append(_v("dc_offset", "warn", "DC offset", f"The waveform is shifted off centre by {dc * 100:.1f} % of full scale.",
+                      "Your microphone or interface adds a constant offset: try another USB port or cable, or "
+                      "another interface. This take can still be used: the offset is removed when it is processed."))
 
     rms = m.get("speech_rms_dbfs")
     if rms is None:
@@ -155,17 +164,13 @@ def verdicts(m: dict, t: Thresholds = THRESHOLDS) -> list[dict]:
             else:
                 out.append(_v(code, "ok", f"Silence at the {edge} is fine", f"{ms:.0f} ms of silence."))
 
-    # Script adherence (when alignment ran)
+    # Script adherence (when it ran): the word-level result explains itself
     al = m.get("alignment") or {}
-    if al.get("status") == "not_aligned":
-        out.append(_v("script", "fail", "Does not match the script", al.get("reason") or "The speech could not be matched to the section text.",
-                      "Read the text exactly as written, then record again."))
-    elif al.get("status") == "aligned":
-        if al.get("last_word_cut_off"):
-            out.append(_v("script", "warn", "Last word may be cut off", "The last word ends right at the end of the recording.",
-                          "Wait a moment after the last word before stopping."))
-        else:
-            out.append(_v("script", "ok", "Matches the script", "Every word of the section was found in the take."))
+    if al.get("status") in ("aligned", "not_aligned"):
+        from .adherence.advice import explain
+
+        e = al.get("explanation") or explain(al)
+        out.append(_v("script", e["level"], e["title"], e["reason"], e["advice"]))
     return out
 
 

@@ -96,3 +96,65 @@ def test_room_tone_report(tmp_path):
     assert quiet["noise_floor_dbfs"] == pytest.approx(-70, abs=1) and quiet["quiet_enough"]
     loud = room_tone_report(F.write(tmp_path / "l.wav", 10 ** (-40 / 20) * F.noise_mix(48000 * 5)))
     assert loud["summary"] == "fail" and not loud["quiet_enough"] and loud["verdict"]["advice"]
+
+
+# --- planted defects (each failed before the level-check corrections) ---------------
+
+def test_dc_offset_is_removed_before_measuring_and_reported(tmp_path):
+    """A constant offset used to make every frame loud, so a good take read as "No speech found"."""
+    x = F.pad(F.speech(), 0.4, 0.4) * 0.5 + 0.3
+    result = analyse(F.write(tmp_path / "dc.wav", x))
+    assert "empty" not in _codes(result) and result["metrics"]["speech_s"] > 4.0
+    assert result["metrics"]["dc_offset"] == pytest.approx(0.3, abs=0.01)
+    assert "dc_offset" in _codes(result, "warn")
+    assert result["metrics"]["trailing_silence_ms"] == pytest.approx(400, abs=100)
+    clean = analyse(F.write(tmp_path / "clean.wav", F.pad(F.speech(), 0.4, 0.4)))
+    assert "dc_offset" not in _codes(clean)
+
+
+def _intermittent_noise_take(snr_db: float) -> np.ndarray:
+    """Two sentences with pauses, and noise that comes and goes in 250 ms blocks (on half the time)."""
+    from scipy.ndimage import uniform_filter1d
+
+    s = F.speech(F.SHORT_SENTENCE)
+    rate = F.RATE
+    c = np.concatenate([np.zeros(int(0.6 * rate)), s, np.zeros(int(0.8 * rate)), s, np.zeros(int(0.6 * rate))])
+    block = int(0.25 * rate)
+    on = np.random.default_rng(1).random(len(c) // block + 1) < 0.5
+    env = uniform_filter1d(np.repeat(np.where(on, 1.0, 10 ** (-30 / 20)), block)[: len(c)], int(0.02 * rate))
+    n = F.noise_mix(len(c), seed=2) * env
+    p_speech = float(np.mean(np.concatenate([s, s]).astype(np.float64) ** 2))
+    n = n / np.sqrt(np.mean(n.astype(np.float64) ** 2)) * np.sqrt(p_speech / 10 ** (snr_db / 10))
+    return (c + n).astype(np.float32)
+
+
+def test_changing_noise_is_measured_from_the_pauses_not_the_quietest_moments(tmp_path):
+    """8 dB SNR of noise that comes and goes used to measure 22 dB (only a warning)."""
+    result = analyse(F.write(tmp_path / "n.wav", _intermittent_noise_take(8.0)))
+    assert result["metrics"]["snr_db"] < 16
+    assert "noise" in _codes(result, "fail")
+
+
+def test_clipped_take_turned_down_is_still_clipping(tmp_path):
+    """Flat tops at -1 dBFS: the take was clipped, then its gain lowered."""
+    x = np.clip(F.pad(F.speech(), 0.3, 0.3) * 4.0, -1.0, 1.0) * 10 ** (-1 / 20)
+    result = analyse(F.write(tmp_path / "clip.wav", x))
+    assert result["metrics"]["peak_dbfs"] == pytest.approx(-1.0, abs=0.05)
+    assert result["metrics"]["flat_top_samples"] > 100
+    assert "clipping" in _codes(result, "fail") and "flat" in next(v for v in result["verdicts"] if v["code"] == "clipping")["reason"]
+
+
+def test_quiet_16_bit_speech_is_not_taken_for_clipping(tmp_path):
+    x = F.pad(F.speech(), 0.3, 0.3) * 10 ** (-20 / 20)
+    result = analyse(F.write(tmp_path / "q.wav", x, subtype="PCM_16"))
+    assert result["metrics"]["clipped_samples"] == 0
+
+
+@pytest.mark.parametrize("tail_ms", [40, 60])
+def test_a_short_last_sound_cut_off_by_the_end_is_kept(tmp_path, tail_ms):
+    """A final speech run under 90 ms used to be dropped, so a cut-off ending passed as a pause."""
+    tail = F.speech("ah")[: int(tail_ms / 1000 * F.RATE)]
+    x = np.concatenate([np.zeros(int(0.4 * F.RATE)), F.speech(), np.zeros(int(0.35 * F.RATE)), tail]).astype(np.float32)
+    result = analyse(F.write(tmp_path / "cut.wav", x))
+    assert result["metrics"]["trailing_silence_ms"] < 30
+    assert "trail_silence" in _codes(result, "fail")

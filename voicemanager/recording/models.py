@@ -277,6 +277,10 @@ class Take(models.Model):
     captured_with = models.CharField(max_length=20, default="worklet", help_text="worklet | mediarecorder")
     qc = models.JSONField(default=dict, blank=True)
     qc_state = models.CharField(max_length=16, default="pending")
+    adherence = models.JSONField(default=dict, blank=True,
+                                 help_text="Word-level script check (tasks.audio.adherence), filled by the adherence queue.")
+    adherence_state = models.CharField(max_length=16, default="", blank=True,
+                                       help_text="'' (not checked: no text), pending, running, done or failed")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECORDED, db_index=True)
     audio_file = models.ForeignKey(
         "voicemanager.AudioFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="takes",
@@ -315,6 +319,21 @@ class Take(models.Model):
             Take.objects.select_for_update().filter(pk=self.pk).first()
             self.status, self.submitted_at, self.audio_file = Take.Status.SUBMITTED, timezone.now(), audio_file
             self.save(update_fields=["status", "submitted_at", "audio_file"])
+
+    # Script adherence: claimed by one worker (pending -> running), then done or failed.
+    def claim_adherence(self, *, reclaim: bool = False) -> bool:
+        """Take the script check of this take; False when another worker has it or it is done."""
+        states = ["pending"] + (["running"] if reclaim else [])
+        return bool(Take.objects.filter(pk=self.pk, adherence_state__in=states).update(adherence_state="running"))
+
+    def finish_adherence(self, result: dict) -> None:
+        Take.objects.filter(pk=self.pk).update(adherence=result, adherence_state="done")
+        self.adherence, self.adherence_state = result, "done"
+
+    def fail_adherence(self, reason: str) -> None:
+        result = {"status": "not_checked", "verdict": "ok", "reason": reason[:500]}
+        Take.objects.filter(pk=self.pk).update(adherence=result, adherence_state="failed")
+        self.adherence, self.adherence_state = result, "failed"
 
     def mark_deleted(self) -> None:
         """Deleted by the talent; the row and its file stay for history and deletion requests."""

@@ -8,8 +8,10 @@ rejected upload leaves no file and no row behind.
 QC runs here, synchronously, because it is fast: ``analyse(align=False)`` measures
 about 9 ms per second of audio (65 ms for a 7.5 s take on the dev box, ~270 ms at
 the 30 s hard limit), so the verdicts are in the upload's answer, well inside the
-~2 s the booth promises, with no worker round trip. Forced alignment against the
-script (pocketsphinx, 130-600 ms and a model load) is left to the file worker.
+~2 s the booth promises, with no worker round trip. The word-level script check
+(Whisper, about a second of CPU) runs on the adherence queue (``recording/adherence.py``);
+the take panel shows it when it arrives. The consent statement is checked here,
+before anything is stored: one that does not say the text is refused.
 """
 from __future__ import annotations
 
@@ -145,6 +147,8 @@ def store_recording(task: RecordingTask, section: Section | None, received: Rece
         if kind == Take.Kind.CONSENT and (qc.get("metrics", {}).get("speech_s") or 0) < MIN_CONSENT_SPEECH_S:
             raise UploadError(400, "no_speech", "We could not hear you read the statement. Check the microphone "
                               "and read it aloud again.")
+        if kind == Take.Kind.CONSENT and settings.CONSENT_STATEMENT_CHECK:
+            qc["statement"] = check_statement(task, wav, qc.get("metrics"))
         take = Take(task=task, section=section, kind=kind, client_id=received.client_id, size=wav.stat().st_size,
                     sha256=wav_sha, received_sha256=got_sha, received_format=f"{info.format_name}/{info.codec}"[:40],
                     duration=wav_info.duration_s or info.duration_s, sample_rate=wav_info.sample_rate,
@@ -173,6 +177,29 @@ def store_recording(task: RecordingTask, section: Section | None, received: Rece
     finally:
         for p in work:
             p.unlink(missing_ok=True)
+
+
+def check_statement(task: RecordingTask, wav: Path, metrics: dict | None) -> dict:
+    """Check the spoken consent statement says its text; refuse it (nothing stored) when it does not.
+
+    Runs in the upload request (about a second of CPU, once per task) so that a refused
+    statement is never stored. The statement is in English (``consent.signing.STATEMENT``).
+    """
+    from tasks.audio.adherence import ModelUnavailable
+    from tasks.audio.qc import adherence
+    from voicemanager.consent.signing import signed_name, statement_for
+
+    try:
+        result = adherence(wav, statement_for(task), "en", metrics, model=settings.ADHERENCE_MODEL,
+                           device=settings.ADHERENCE_DEVICE, statement=True,
+                           names=(signed_name(task.speaker), task.organisation.name))
+    except ModelUnavailable as exc:
+        log.error("consent statement not checked: %s", exc)
+        raise UploadError(503, "check_unavailable", "The statement cannot be checked right now; please try again "
+                          "in a few minutes.") from exc
+    if not result.get("accepted"):
+        raise UploadError(400, "statement_mismatch", result.get("message") or "The recording does not say the statement.")
+    return {k: result.get(k) for k in ("verdict", "score", "words", "heard", "message")}
 
 
 def _qc(kind: str, wav: Path, section: Section | None) -> dict:
@@ -210,6 +237,11 @@ def _after_store(task: RecordingTask, take: Take, user) -> None:
         voice_checks.queue_for_take(take)  # compared with the consent recording by a worker
     if updates:
         RecordingTask.objects.filter(pk=task.pk).update(**updates)
+    if take.kind == Take.Kind.TAKE:
+        from voicemanager.recording import adherence
+
+        if adherence.needs_check(take):
+            adherence.enqueue(take)  # the worker's answer reaches the take panel a few seconds later
 
 
 def remove_temp(path: Path) -> None:

@@ -16,4 +16,4 @@ def test_docker_compose_config_is_valid():
     assert result.returncode == 0, result.stderr
     services = subprocess.run([str(binary), "-f", str(ROOT / "docker-compose.yml"), "config", "--services"],
                               capture_output=True, text=True, timeout=60, cwd=ROOT, env=ENV).stdout.split()
-    assert {"web", "worker", "beat", "redis", "postgres", "s3"} <= set(services)
+    assert {"web", "worker", "adherence", "beat", "redis", "postgres", "s3"} <= set(services)

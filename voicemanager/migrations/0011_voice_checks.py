@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('voicemanager', '0009_deletion_match_mail_notices'),
+        ('voicemanager', '0010_take_adherence'),
     ]
 
     operations = [

@@ -1,0 +1,18 @@
+"""Script adherence jobs, on the ``adherence`` queue (a worker of its own: ``-Q adherence``).
+
+The recogniser is loaded once per worker process and runs on one core per job.
+"""
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from voicemanager.recording import adherence
+
+
+@shared_task(name="tasks.adherence.check_take", bind=True, acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(OSError, OperationalError), retry_backoff=2, max_retries=3, time_limit=180,
+             soft_time_limit=150)
+def check_take(self, take_pk: int) -> str:
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
+    return adherence.check_take(take_pk, reclaim=redelivered)

@@ -1,0 +1,73 @@
+"""Script adherence of booth takes: did the take say its section text, word by word.
+
+A take with section text is marked ``pending`` when it is stored and its check is
+enqueued (outbox) on the ``adherence`` queue, which has a worker of its own, so a
+backlog there never delays the level checks (in the upload answer) or denoising.
+``check_take`` is what that worker runs; the booth's take panel polls
+``booth:take_script`` until the result is there. The result is also merged into
+the file-manager copy's QC when the take is (or gets) submitted, so the admin's
+task page and QC table show the same marks.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from tasks.audio import qc
+
+QUEUE = "adherence"
+
+
+def needs_check(take) -> bool:
+    return take.kind == take.Kind.TAKE and take.section_id is not None and bool((take.section.text or "").strip())
+
+
+def enqueue(take) -> None:
+    """Inside the take's transaction: mark it pending and record the job."""
+    from voicemanager.core import outbox
+
+    type(take).objects.filter(pk=take.pk).update(adherence_state="pending")
+    take.adherence_state = "pending"
+    outbox.enqueue("tasks.adherence.check_take", take.pk)
+
+
+def check_take(take_pk: int, *, reclaim: bool = False) -> str:
+    """Run the script check of one take (idempotent: claims the row); return its state."""
+    from voicemanager.models import Take
+
+    take = Take.objects.select_related("section", "task__script", "audio_file").filter(pk=take_pk).first()
+    if take is None:
+        return ""
+    if not take.claim_adherence(reclaim=reclaim):
+        return Take.objects.filter(pk=take_pk).values_list("adherence_state", flat=True).first() or ""
+    try:
+        with tempfile.TemporaryDirectory(prefix="vm-adh-") as work:
+            path = Path(work) / "take.wav"
+            with take.file.open("rb") as src, open(path, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            result = qc.adherence(path, take.section.text, take.task.script.language, (take.qc or {}).get("metrics"),
+                                  model=settings.ADHERENCE_MODEL, device=settings.ADHERENCE_DEVICE)
+    except Exception as exc:  # a take we cannot check must not stay "running" for ever
+        take.fail_adherence(f"The script check could not run: {exc.__class__.__name__}.")
+        raise
+    with transaction.atomic():
+        take.finish_adherence(result)
+        # re-read: the take may have been submitted while it was being checked
+        file_pk = Take.objects.filter(pk=take.pk).values_list("audio_file", flat=True).first()
+        if file_pk:
+            merge_into_file(file_pk, result)
+    return "done"
+
+
+def merge_into_file(file_pk: int, result: dict) -> None:
+    """Put a take's script check into its file-manager copy's QC (verdicts and summary recomputed)."""
+    from voicemanager.models import AudioFile
+
+    audio_file = AudioFile.objects.select_for_update().filter(pk=file_pk).first()
+    if audio_file is None or not audio_file.qc:
+        return  # analysis has not run yet; it merges the take's result itself
+    AudioFile.objects.filter(pk=file_pk).update(qc=qc.with_adherence(audio_file.qc, result))
