@@ -123,6 +123,8 @@ TAKE_MAX_BYTES = env.int("TAKE_MAX_BYTES", default=64 * 1024 * 1024)
 TAKE_MIN_SECONDS = env.float("TAKE_MIN_SECONDS", default=0.5)
 TAKE_MAX_SECONDS = env.float("TAKE_MAX_SECONDS", default=60.0)
 TAKE_MIN_SAMPLE_RATE = env.int("TAKE_MIN_SAMPLE_RATE", default=24000)
+# Speaker-verification model (ONNX GE2E encoder, tasks/audio/speaker.py); the default is the committed conversion
+SPEAKER_MODEL = Path(env("SPEAKER_MODEL", default=str(BASE_DIR / "tasks" / "audio" / "models" / "speaker_encoder.onnx")))
 # Script adherence recogniser: "packaged" (Whisper base from the pinned PyPI packages), a folder
 # with a CTranslate2 Whisper model, or a faster-whisper model name ("small", "large-v3") that a
 # machine with internet downloads once. ADHERENCE_DEVICE=cuda runs it on a GPU worker.

@@ -250,6 +250,9 @@ def build_world(cast) -> dict[str, Side]:
             api_key=org.api_keys.first(),
         )
     for side in sides.values():
+        take = side.objects["take"]
+        side.objects["voice_check"] = m.VoiceCheck.objects.create(
+            take=take, organisation=side.objects["org"], speaker=take.task.speaker, task=take.task)
         side.objects["consent_recording"] = m.ConsentRecording.objects.create(
             speaker=side.objects["owner_speaker"], organisation=side.objects["org"], audio=side.objects["file"],
             statement="I consent.")
@@ -309,7 +312,7 @@ PARAMS = {
     "quote_id": _obj("quote", "pk"), "export_id": _obj("export"), "invitation_id": _obj("invitation", "pk"),
     "membership_id": _obj("membership", "pk"), "member_id": _obj("membership", "pk"),
     "key_id": _obj("api_key", "pk"), "api_key_id": _obj("api_key", "pk"), "entry_id": _obj("entry", "pk"),
-    "section_id": _obj("section", "pk"), "alias": _obj("voice", "alias"),
+    "section_id": _obj("section", "pk"), "alias": _obj("voice", "alias"), "check_id": _obj("voice_check", "pk"),
     "public_id": _by_segment("public_id"), "pk": _by_segment("pk"), "id": _by_segment("id"),
 }
 # Parameters that name no object: one plausible value each.

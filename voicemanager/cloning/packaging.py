@@ -38,6 +38,7 @@ from voicemanager.cloning.voices import file_facts, qc_decisions
 from voicemanager.consent.gate import check_consent, consent_evidence
 from voicemanager.core import audit, outbox
 from voicemanager.models import AudioFile, Voice, VoicePackage
+from voicemanager.quality import checks as voice_checks
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +255,12 @@ def package(voice_pk: int) -> None:
         if reasons:
             fail_voice(voice.pk, "Consent is missing: " + " ".join(reasons))
             return
+        if voice.speaker_mismatch_overridden_by_id is None:  # checks still waiting run here first
+            files = list(AudioFile.objects.filter(organisation=voice.organisation, public_id__in=voice.files_used))
+            mismatches = voice_checks.speaker_mismatches(files, run_waiting=True)
+            if mismatches:
+                fail_voice(voice.pk, voice_checks.mismatch_message(mismatches))
+                return
         try:
             zip_path, manifest, tmp = build_package(voice)
         except (PackagingError, AudioRejected) as exc:
