@@ -17,7 +17,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 DEBUG = env.bool("DEBUG", default=False)
 # Under pytest, TESTING defaults on even when the test command's env is not set.
 TESTING = env.bool("TESTING", default="pytest" in sys.modules)
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
+# Public defaults: fine for DEBUG and tests, refused with DEBUG off (config/checks.py).
+DEV_SECRET_KEY = "dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+DEV_CLONING_WEBHOOK_SECRET = "dev-webhook-secret"
+SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -34,6 +37,7 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "axes",
+    "config",  # system checks (config/checks.py)
     "voicemanager",
     "booth",
 ]
@@ -186,7 +190,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 CLONING_PROVIDER = env("CLONING_PROVIDER", default="operator")  # operator | webhook
 CLONING_WEBHOOK_URL = env("CLONING_WEBHOOK_URL", default="")
-CLONING_WEBHOOK_SECRET = env("CLONING_WEBHOOK_SECRET", default="dev-webhook-secret")
+CLONING_WEBHOOK_SECRET = env("CLONING_WEBHOOK_SECRET", default=DEV_CLONING_WEBHOOK_SECRET)
 DELETION_BACKUP_KEY = env("DELETION_BACKUP_KEY", default="")  # Fernet key; derived from SECRET_KEY when empty
 DELETION_BACKUP_DAYS = 30
 DELETION_LEASE_SECONDS = env.int("DELETION_LEASE_SECONDS", default=300)  # a dead worker's step is taken over after this

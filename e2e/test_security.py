@@ -120,3 +120,85 @@ def test_production_settings_force_https_hsts_and_secure_cookies(tmp_path):
     assert "default-src 'self'" in got["csp"]
     assert got["session_secure"] and got["session_httponly"] and got["csrf_secure"]
     assert got["cookies"]["csrftoken"]["secure"], got["cookies"]
+
+
+# --- refusing public secrets (config/checks.py) -------------------------------------------------
+
+REAL_KEY = "k3y-" + "".join(chr(97 + (i * 7) % 26) for i in range(60))
+
+
+def _deploy_check(tmp_path, **overrides):
+    """``manage.py check --deploy`` as a deployment runs it: DEBUG off, not testing, nothing from pytest."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST", "DJANGO_", "SECURE", "DEBUG", "TESTING", "SECRET_KEY", "CLONING_",
+                                "DATABASE_URL"))}
+    env.update(DEBUG="0", ALLOWED_HOSTS="voices.example.com", DATABASE_URL=f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    env.update(overrides)
+    for name in [k for k, v in env.items() if v is None]:
+        del env[name]
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_deploy_check_refuses_the_default_secret_key(tmp_path):
+    unset = _deploy_check(tmp_path)
+    assert unset.returncode != 0 and "config.E001" in unset.stderr, unset.stderr[-1500:]
+    from django.conf import settings
+
+    default = _deploy_check(tmp_path, SECRET_KEY=settings.DEV_SECRET_KEY)
+    assert default.returncode != 0 and "config.E001" in default.stderr
+    empty = _deploy_check(tmp_path, SECRET_KEY="")  # Django itself refuses an empty key
+    assert empty.returncode != 0 and ("config.E001" in empty.stderr or "must not be empty" in empty.stderr)
+    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=120, env={**{k: v for k, v in os.environ.items()
+                                                             if k not in ("SECRET_KEY", "TESTING", "DEBUG")},
+                                                          "DEBUG": "0", "TESTING": "0",
+                                                          "DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite3'}"})
+    assert migrate.returncode != 0 and "config.E001" in migrate.stderr, "migrate (compose's web start) refuses too"
+    assert not (tmp_path / "m.sqlite3").exists() or (tmp_path / "m.sqlite3").stat().st_size == 0
+
+
+def test_deploy_check_refuses_the_default_webhook_secret_for_the_webhook_provider(tmp_path):
+    for secret in (None, "", "dev-webhook-secret"):
+        result = _deploy_check(tmp_path, SECRET_KEY=REAL_KEY, CLONING_PROVIDER="webhook",
+                               CLONING_WEBHOOK_URL="https://provider.example.com/clone", CLONING_WEBHOOK_SECRET=secret)
+        assert result.returncode != 0 and "config.E002" in result.stderr, (secret, result.stderr[-1500:])
+    operator = _deploy_check(tmp_path, SECRET_KEY=REAL_KEY, CLONING_PROVIDER="operator")
+    assert operator.returncode == 0, "the operator provider needs no webhook secret: " + operator.stderr[-1500:]
+
+
+def test_deploy_check_passes_with_real_secrets(tmp_path):
+    result = _deploy_check(tmp_path, SECRET_KEY=REAL_KEY, CLONING_PROVIDER="webhook",
+                           CLONING_WEBHOOK_URL="https://provider.example.com/clone",
+                           CLONING_WEBHOOK_SECRET="whsec-" + REAL_KEY[::-1])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_debug_run_keeps_working_with_the_defaults(tmp_path):
+    result = _deploy_check(tmp_path, DEBUG="1")
+    assert "config.E001" not in result.stderr, result.stderr[-1500:]
+
+
+def _compose(*args, **env_overrides):
+    import compose
+
+    binary = Path(compose.__file__).parent / "docker-compose"
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SECURE", "DEBUG")}
+    env.update(env_overrides)
+    return subprocess.run([str(binary), "-f", str(ROOT / "docker-compose.yml"), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_compose_refuses_no_secret_key_and_defaults_to_secure():
+    missing = _compose("config", "-q")
+    assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
+    rendered = _compose("config", "--format", "json", SECRET_KEY=REAL_KEY)
+    assert rendered.returncode == 0, rendered.stderr
+    services = json.loads(rendered.stdout)["services"]
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DEBUG"] == "0" and environment["SECURE"] == "1", (name, environment)
+        assert environment["SITE_URL"].startswith("https://")
+    for name in ("worker", "beat"):  # celery does not run system checks itself
+        assert "manage.py check &&" in " ".join(services[name]["command"]), services[name]["command"]
+    assert "manage.py migrate" in " ".join(services["web"]["command"])
