@@ -202,3 +202,46 @@ def test_compose_refuses_no_secret_key_and_defaults_to_secure():
     for name in ("worker", "beat"):  # celery does not run system checks itself
         assert "manage.py check &&" in " ".join(services[name]["command"]), services[name]["command"]
     assert "manage.py migrate" in " ".join(services["web"]["command"])
+
+
+# --- proxy-aware lockout (config/client_ip.py) ---------------------------------------------------
+
+PROXY = "10.0.0.1"
+
+
+def _login_via_proxy(client, email: str, password: str, forwarded_for: str):
+    return client.post("/accounts/login/", {"username": email, "password": password}, REMOTE_ADDR=PROXY,
+                       HTTP_X_FORWARDED_FOR=forwarded_for)
+
+
+def test_behind_a_trusted_proxy_the_lockout_keys_on_the_forwarded_client(axes_on, settings, cast, client):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for attempt in range(6):  # the attacker also makes up addresses on the left: the proxy appends the real one
+        _login_via_proxy(client, cast.admin_x.email, f"wrong-{attempt}", f"198.51.100.{attempt}, 203.0.113.5")
+    locked = _login_via_proxy(client, cast.admin_x.email, "pass-word-123", "203.0.113.5")
+    assert locked.status_code in (403, 429) and "_auth_user_id" not in client.session
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.filter(username=cast.admin_x.email, ip_address="203.0.113.5").exists()
+    real_user = _login_via_proxy(client, cast.admin_x.email, "pass-word-123", "203.0.113.77")
+    assert real_user.status_code == 302, "another client behind the same proxy is not locked out"
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(axes_on, settings, cast, client):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for attempt in range(6):
+        _login_via_proxy(client, cast.admin_x.email, f"wrong-{attempt}", f"203.0.113.{attempt}")
+    fresh_header = _login_via_proxy(client, cast.admin_x.email, "pass-word-123", "203.0.113.200")
+    assert fresh_header.status_code in (403, 429), "a made-up X-Forwarded-For does not escape the lockout"
+    from axes.models import AccessAttempt
+
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {PROXY}
+
+
+def test_a_malformed_or_short_forwarded_header_falls_back_to_the_peer(rf, settings):
+    from config.client_ip import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5, 10.0.0.2")) == "203.0.113.5"
+    assert client_ip(rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="10.0.0.2")) == PROXY
+    assert client_ip(rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="<script>, 10.0.0.2")) == PROXY
