@@ -1,9 +1,16 @@
-"""Celery beat schedule: periodic jobs (reminders, retention, purge)."""
+"""Celery beat schedule: periodic jobs (reminders, retention, purge, the sweeps that redo lost work).
+
+Every job a request or a worker starts goes through the outbox (voicemanager/core/outbox.py), so
+``outbox-flush`` is the sweep for every job kind: it sends what the broker never took and re-sends
+what is still not done after OUTBOX_RESEND_AFTER_S (jobs claim their rows, so a repeat is harmless).
+``file-jobs-sweep`` also finds file rows left pending or running without any message.
+"""
 
 SCHEDULE: dict = {
     "heartbeat": {"task": "tasks.health.heartbeat", "schedule": 300.0},
     "deletion-backup-purge": {"task": "tasks.deletion.purge_deletion_backups", "schedule": 24 * 60 * 60.0},  # 30-day window
     "reminders": {"task": "tasks.reminders.send_reminders", "schedule": 15 * 60.0},  # due-soon and overdue emails
-    "file-jobs-sweep": {"task": "tasks.files.sweep_file_jobs", "schedule": 10 * 60.0},  # re-queue lost file jobs
-    "outbox-flush": {"task": "voicemanager.outbox.flush_outbox", "schedule": 60.0},  # jobs the broker missed
+    "file-jobs-sweep": {"task": "tasks.files.sweep_file_jobs", "schedule": 10 * 60.0},  # file rows without a message
+    "outbox-flush": {"task": "voicemanager.core.outbox.flush_outbox", "schedule": 60.0},  # every job kind: unsent or lost
+    "tus-purge": {"task": "tasks.uploads.purge_stale_uploads", "schedule": 6 * 60 * 60.0},  # unfinished uploads > 3 days
 }

@@ -4,6 +4,7 @@ With nothing configured it runs on a laptop: SQLite file, local ``media/``,
 console email, Redis on 127.0.0.1:6379. Production values come from the
 environment (see README "Configuration").
 """
+import hashlib
 import sys
 from pathlib import Path
 
@@ -175,6 +176,7 @@ else:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Voice Manager <no-reply@voicemanager.local>")
 EMAIL_TIMEOUT = 10
+EMAIL_RETRY_AFTER_S = env.float("EMAIL_RETRY_AFTER_S", default=30)  # first wait before a worker retries a failed email
 
 # Redis and Celery
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -185,10 +187,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's job goes back to t
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=55 * 60)
+# Two installs that share one Redis database must not take each other's jobs: every broker and result
+# key starts with this install's prefix (Celery's global_keyprefix). The default comes from the project
+# directory, so the web, worker and beat of one checkout agree and a second checkout has its own queues.
+CELERY_KEY_PREFIX = env("CELERY_KEY_PREFIX", default=f"{BASE_DIR.name}-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]}:")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged job is redelivered after this long; longer than the time limit.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60),
+    "global_keyprefix": CELERY_KEY_PREFIX,
 }
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": CELERY_KEY_PREFIX}
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.test import Client
 
+from booth.tests.helpers import give_consent
 from e2e.services import speech_wav
 
 SPEECH = ("The quick brown fox jumps over the lazy dog. Please call Stella and ask her to bring these things "
@@ -22,24 +23,34 @@ def long_speech_wav(folder: Path, seconds: int = 150) -> Path:
     return out
 
 
-def logged_in_context(browser, live_server, user):
+def logged_in_context(browser, live_server, user, viewport: dict | None = None):
     client = Client()
     client.force_login(user)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # for wait_for_function
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
+                                  bypass_csp=True)  # for wait_for_function
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     return context
 
 
-def mic_page(launch_browser, live_server, user, tmp_path, *, mic_seconds: int = 60, init_script: str | None = None):
+def mic_page(launch_browser, live_server, user, tmp_path, *, mic_seconds: int = 60, init_script: str | None = None,
+             viewport: dict | None = None):
     """A page logged in as ``user`` in Chromium with a fake microphone playing speech; page errors are collected.
 
     Returns (page, errors); ``page.context`` is the browser context (to go offline, route, add scripts).
     """
     browser = launch_browser(fake_mic_wav=long_speech_wav(tmp_path, seconds=mic_seconds))
-    context = logged_in_context(browser, live_server, user)
+    context = logged_in_context(browser, live_server, user, viewport)
     if init_script:
         context.add_init_script(init_script)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page, errors
+
+
+def consented_mic_page(launch_browser, live_server, user, task, tmp_path, **kwargs):
+    """mic_page for ``user`` once they have signed and recorded the task's consent, so the booth opens at once."""
+    client = Client()
+    client.force_login(user)
+    give_consent(client, task)
+    return mic_page(launch_browser, live_server, user, tmp_path, **kwargs)

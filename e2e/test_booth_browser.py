@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from booth.models import Take
 from e2e.booth_fixtures import mic_page
 from e2e.services import message_text
 from tasks.audio.decode import probe
 from tasks.audio.hashing import sha256_file
 from tasks.audio.metrics import measure
-from voicemanager.models import AudioFile, ConsentRecording, ConsentSignature, RecordingTask
+from voicemanager.models import AudioFile, ConsentRecording, ConsentSignature, RecordingTask, Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000

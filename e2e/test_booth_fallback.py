@@ -5,15 +5,12 @@ import base64
 import hashlib
 
 import pytest
-from django.test import Client
 
-from booth.models import Take
-from booth.tests.helpers import give_consent
-from e2e.booth_fixtures import mic_page
+from e2e.booth_fixtures import consented_mic_page, mic_page
 from tasks.audio.decode import probe
 from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse
-from voicemanager.models import AudioFile
+from voicemanager.models import AudioFile, Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000
@@ -43,10 +40,7 @@ window.fetch = async function (input, init) {
 def test_booth_without_audioworklet_warns_records_webm_and_server_stores_wav(live_server, transactional_db, cast,
                                                                               launch_browser, tmp_path):
     task = cast.task_a
-    client = Client()
-    client.force_login(cast.contractor_a)
-    give_consent(client, task)
-    page, errors = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path, init_script=NO_WORKLET)
+    page, errors = consented_mic_page(launch_browser, live_server, cast.contractor_a, task, tmp_path, init_script=NO_WORKLET)
 
     # The warning is there when the booth opens, before anything is recorded.
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/")

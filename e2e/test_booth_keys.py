@@ -7,11 +7,9 @@ the settle delay long on purpose so that window is wide open.
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from booth.models import Take
-from booth.tests.helpers import give_consent
-from e2e.booth_fixtures import mic_page
+from e2e.booth_fixtures import consented_mic_page
+from voicemanager.models import Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000
@@ -20,10 +18,7 @@ WAIT = 20_000
 def test_enter_and_record_right_after_a_swap_stay_on_the_page(live_server, transactional_db, cast, launch_browser,
                                                               tmp_path):
     task = cast.task_a
-    client = Client()
-    client.force_login(cast.contractor_a)
-    give_consent(client, task)
-    page, errors = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path)
+    page, errors = consented_mic_page(launch_browser, live_server, cast.contractor_a, task, tmp_path)
 
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/")
     page.wait_for_selector("#booth[data-ready]", timeout=WAIT)

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from booth.models import Take
-from booth.tests.helpers import give_consent
-from e2e.booth_fixtures import mic_page
+from e2e.booth_fixtures import consented_mic_page
 from tasks.audio.hashing import sha256_file
+from voicemanager.models import Take
 
 pytestmark = pytest.mark.e2e
 WAIT = 20_000
@@ -28,10 +26,7 @@ def record(page, seconds: float = 2.0) -> None:
 def test_takes_survive_a_cut_network_and_a_reload_and_are_stored_exactly_once(live_server, transactional_db, cast,
                                                                               launch_browser, tmp_path):
     task = cast.task_a
-    client = Client()
-    client.force_login(cast.contractor_a)
-    give_consent(client, task)
-    page, _ = mic_page(launch_browser, live_server, cast.contractor_a, tmp_path)
+    page, _ = consented_mic_page(launch_browser, live_server, cast.contractor_a, task, tmp_path)
     context = page.context
     page.goto(f"{live_server.url}/booth/tasks/{task.public_id}/")
     page.wait_for_selector("#booth[data-ready]", timeout=WAIT)

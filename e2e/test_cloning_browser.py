@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from voicemanager import credits
+from voicemanager.cloning import credits
 from voicemanager.models import Voice
 from voicemanager.tests.cloning_fixtures import add_credits, booth_takes, give_full_consent
 from voicemanager.tests.factories import make_cast

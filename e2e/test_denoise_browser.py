@@ -5,10 +5,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from booth.models import Take
 from e2e.services import speech_wav, wait_until
 from tasks import files as jobs
-from voicemanager.models import AudioFile
+from voicemanager.models import AudioFile, Take
 
 pytestmark = pytest.mark.e2e
 

@@ -164,10 +164,13 @@ def analysed(public_ids: list[str]) -> bool:
 
 
 def send_as_beat(redis_url: str, task_name: str) -> None:
-    """Send a periodic job the way celery beat does (a message on the broker), to the private Redis."""
+    """Send a periodic job the way celery beat does (a message on the broker), to the private Redis,
+    under this install's key prefix (CELERY_KEY_PREFIX), as the install's own beat would."""
     from celery import Celery
+    from django.conf import settings
 
     beat = Celery("beat-probe", broker=redis_url)
+    beat.conf.broker_transport_options = {"global_keyprefix": settings.CELERY_KEY_PREFIX}
     try:
         beat.send_task(task_name)
     finally:
@@ -200,7 +203,7 @@ def test_uploads_during_a_redis_outage_are_accepted_and_processed_when_redis_is_
 
     stack.redis.start()  # same port, same append-only file
     time.sleep(1)
-    send_as_beat(stack.redis.url, "voicemanager.outbox.flush_outbox")
+    send_as_beat(stack.redis.url, "voicemanager.core.outbox.flush_outbox")
     wait_until(lambda: analysed(during), timeout=120, message=f"jobs after the outage\n{stack.worker.log()}")
     # the worker marks a message done just after its job commits (task_postrun): a moment later
     wait_until(lambda: not OutboxMessage.objects.filter(done_at=None).exists(), timeout=30,
@@ -268,7 +271,7 @@ def test_killed_database_connections_fail_requests_cleanly_and_jobs_recover(cast
     # After the storm the server answers again, and every accepted file's job finishes (retried or re-sent).
     status, body = api_upload(base, key, tone_wav(freq=300), "after-storm.wav")
     assert status == 201, body
-    send_as_beat(stack.redis.url, "voicemanager.outbox.flush_outbox")
+    send_as_beat(stack.redis.url, "voicemanager.core.outbox.flush_outbox")
     wait_until(lambda: analysed(ok_ids + [body["fileId"]]), timeout=150,
                message=f"jobs after the storm\n{stack.worker.log()}")
     assert stack.worker.process.poll() is None, "the worker survived"
@@ -295,9 +298,8 @@ def full_disk(settings):
 
 
 def test_booth_upload_on_a_full_disk_is_a_retryable_error_and_stores_nothing(cast, client, full_disk, settings):
-    from booth.models import Take
     from booth.tests.helpers import sign_all
-    from voicemanager.models import AudioFile, ConsentRecording
+    from voicemanager.models import AudioFile, ConsentRecording, Take
 
     sign_all(cast.speaker_a)
     consent_audio = AudioFile.objects.create(organisation=cast.org_x, name="c.wav", file="seed/c.wav",
@@ -355,7 +357,7 @@ def _fail_after_commit(monkeypatch, owner, name: str) -> None:
 
 
 def test_upload_committed_before_a_failure_keeps_its_file(cast, transactional_db, monkeypatch, tmp_path):
-    from voicemanager import file_uploads
+    from voicemanager.files import uploads as file_uploads
     from voicemanager.models import AudioFile
 
     src = tmp_path / "a.wav"
@@ -368,9 +370,9 @@ def test_upload_committed_before_a_failure_keeps_its_file(cast, transactional_db
 
 def test_take_committed_before_a_failure_keeps_its_file_and_a_retry_finds_it(cast, transactional_db, monkeypatch,
                                                                              tmp_path):
-    from booth import uploads
-    from booth.models import Take
     from booth.tests.helpers import sign_all
+    from voicemanager.models import Take
+    from voicemanager.recording import uploads
 
     sign_all(cast.speaker_a)
     section = cast.task_a.script.sections.order_by("position").first()
@@ -395,7 +397,7 @@ def test_take_committed_before_a_failure_keeps_its_file_and_a_retry_finds_it(cas
 def test_upload_failing_before_commit_leaves_nothing(cast, transactional_db, monkeypatch, tmp_path):
     from django.db import OperationalError
 
-    from voicemanager import file_uploads
+    from voicemanager.files import uploads as file_uploads
     from voicemanager.models import AudioFile
 
     src = tmp_path / "a.wav"

@@ -138,7 +138,7 @@ def test_booth_take_upload_refuses_or_safely_stores_each_entry(key, corpus, cast
                                                                private_tmp):
     import uuid
 
-    from booth.models import Take
+    from voicemanager.models import Take
 
     entry = corpus[key]
     media = Path(settings.MEDIA_ROOT)

@@ -126,7 +126,7 @@ def test_package_metadata_csv_cannot_start_a_formula(cast):
     Its text column must stay verbatim (it is the transcript of the audio), so a formula is neutralised by the row
     layout instead: every line starts with the generated id, so neither a comma-CSV import (one cell per line) nor
     a cell-by-cell import can begin a cell of ours with ``=``/``+``/``-``/``@``."""
-    from tasks.cloning import build_package
+    from voicemanager.cloning.packaging import build_package
     from voicemanager.models import Voice
     from voicemanager.tests.cloning_fixtures import make_audio_file
 

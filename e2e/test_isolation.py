@@ -124,7 +124,8 @@ def rule_for(route: str, origin: str) -> str:
         return "uploads"
     if path.startswith(API_PREFIX):
         return "api"
-    if origin == "voicemanager.urls.public" or path in ("", "healthz") or path.startswith("accounts/"):
+    # Public pages are listed at the root of config/urls.py itself (origin "": no include).
+    if origin == "" or path.startswith("accounts/"):
         return "public"
     return "unknown"
 
@@ -210,8 +211,8 @@ class Side:
 
 
 def build_world(cast) -> dict[str, Side]:
-    from booth.models import Take
     from voicemanager import models as m
+    from voicemanager.models import Take
 
     sides = {"X": Side("X", "admin_x", "contractor_a", "key_x"), "Y": Side("Y", "admin_y", "contractor_b", "key_y")}
     spec = {"X": (cast.org_x, cast.task_a, cast.script_x, cast.speaker_a, cast.contractor_a),

@@ -1,7 +1,7 @@
 """The demo admin logs in with Chromium and sees the dashboard."""
 import pytest
 
-from voicemanager import demo
+from voicemanager.core import demo
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 
 from e2e.booth_fixtures import logged_in_context, long_speech_wav
 from e2e.services import message_text
-from voicemanager.demo import ensure_consent_documents
+from voicemanager.core.demo import ensure_consent_documents
 from voicemanager.models import ApiKey, AudioFile, ConsentRecording, ConsentSignature, Speaker, Voice
 from voicemanager.tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 

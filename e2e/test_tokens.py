@@ -22,7 +22,7 @@ def _fast_passwords(settings):
 @pytest.fixture
 def links(cast):
     """One live token of every kind, all for organisation X."""
-    from voicemanager import owner_consent
+    from voicemanager.consent import owner_links as owner_consent
     from voicemanager.deletion import intake
     from voicemanager.deletion.report import make_report_token
     from voicemanager.models import DeletionRequest, Invitation, Speaker
@@ -127,7 +127,7 @@ def test_report_link_only_for_a_completed_request_and_not_when_expired(links, cl
 
 def test_a_token_signed_with_another_key_is_refused(links, client, settings):
     """A link forged with a guessed SECRET_KEY (same salt, same payload) is refused everywhere."""
-    from voicemanager.models.invitations import TOKEN_SALT
+    from voicemanager.recording.invitations import TOKEN_SALT
 
     invitation = links["objects"]["invitation"]
     forged = signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=TOKEN_SALT, compress=True,

@@ -50,8 +50,9 @@ def advance_deletion(self, request_pk: int) -> str:
 @shared_task(bind=True, name="tasks.deletion.restore_deletion_backup", acks_late=True, reject_on_worker_lost=True,
              max_retries=MAX_RETRIES)
 def restore_deletion_backup(self, request_pk: int, actor_pk: int | None = None) -> dict | str:
+    from voicemanager.core import audit
     from voicemanager.deletion import backup, process
-    from voicemanager.models import DeletionRequest, User, audit
+    from voicemanager.models import DeletionRequest, User
 
     actor = User.objects.filter(pk=actor_pk).first() if actor_pk else None
     try:

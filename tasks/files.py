@@ -27,7 +27,8 @@ from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
 
 from tasks.audio import decode, denoise, hashing, qc
-from voicemanager.committed import reconnect_if_broken
+from voicemanager.core import outbox
+from voicemanager.files.committed import reconnect_if_broken
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ def _discard(af) -> None:
 
 def _after_denoise(job_pk: int) -> None:
     """Let the task's status follow its files (kept tiny; the logic is in the flow module)."""
-    from voicemanager.denoising import job_finished
+    from voicemanager.files.denoising import job_finished
 
     job_finished(job_pk)
 
@@ -307,7 +308,7 @@ def denoise_set(self, batch: str, *, file_pks: list[int] | None = None, task_pk:
     Safe to run twice: jobs are unique per (batch, file) and a queued job already
     claimed by a worker is skipped by that worker's own claim.
     """
-    from voicemanager import denoising
+    from voicemanager.files import denoising
     from voicemanager.models import AudioFile, DenoiseJob, RecordingTask
 
     if file_pks is not None or task_pk is not None:
@@ -319,7 +320,7 @@ def denoise_set(self, batch: str, *, file_pks: list[int] | None = None, task_pk:
         engine, strength = denoising.clean_request(engine, 0.8 if strength is None else strength)
         denoising.create_jobs(files, engine=engine, strength=strength, batch=batch, requested_by_id=requested_by_pk)
     for pk in DenoiseJob.objects.filter(batch=batch, state=DenoiseJob.State.QUEUED).values_list("pk", flat=True):
-        denoise_file.delay(pk)
+        outbox.enqueue(denoise_file, pk)
     return denoising.batch_progress(batch)
 
 
@@ -332,7 +333,7 @@ def process_new_file(self, file_pk: int) -> str:
     the org's engine and strength, the task's room tone as noise profile. The job
     joins the task's ``auto-<task id>`` batch so the task page can show progress.
     """
-    from voicemanager import denoising
+    from voicemanager.files import denoising
     from voicemanager.models import AudioFile
 
     state = run_analysis(file_pk, reclaim=_may_reclaim(self))
@@ -348,7 +349,7 @@ def process_new_file(self, file_pk: int) -> str:
                                      skip_active=False)
         for job in jobs:
             if job.state == job.State.QUEUED:
-                transaction.on_commit(lambda pk=job.pk: denoise_file.delay(pk))
+                outbox.enqueue(denoise_file, job.pk)  # sent when this transaction commits
     else:
         transaction.on_commit(lambda: denoising.file_processed(file_pk))
     return state
@@ -375,7 +376,7 @@ def sweep_file_jobs(older_than_s: int = 10 * 60, limit: int = 500) -> dict:
         state=DenoiseJob.State.RUNNING, started_at__lt=now - timedelta(seconds=DENOISE_TIME_LIMIT + 60))
         .values_list("pk", flat=True)[:limit])
     for pk in pending:
-        process_new_file.delay(pk)
+        outbox.enqueue(process_new_file, pk)
     for pk in queued + stale:
-        denoise_file.delay(pk)
+        outbox.enqueue(denoise_file, pk)
     return {"analyse": len(pending), "denoise": len(queued) + len(stale)}

@@ -5,8 +5,9 @@ Add one line per new task module.
 from tasks import (  # noqa: F401
     cloning,  # noqa: F401
     deletion,  # noqa: F401
+    emails,  # noqa: F401
     files,
     health,
     reminders,  # noqa: F401
+    uploads,  # noqa: F401
 )
-from voicemanager import outbox  # noqa: F401  (flush_outbox; marks outbox messages done)

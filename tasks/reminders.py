@@ -4,15 +4,16 @@ Each reminder goes out once per task and due date: the task row is claimed with 
 conditional update (``contractor_reminded_at`` / ``admin_overdue_notified_at`` still
 empty) before sending, so two beats or a redelivered job never send twice. If the
 mail server fails, the claim is released and the job retries. Changing the due
-date re-arms both reminders (see ``voicemanager.assignments.extend_due_date``).
+date re-arms both reminders (see ``voicemanager.recording.assignments.extend_due_date``).
 """
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
+
+from voicemanager.core.links import site_url
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,9 @@ def _progress(task) -> dict:
 
 def remind_contractors(hours: int = 48) -> int:
     """Email contractors whose task is due within ``hours``; returns how many were sent."""
-    from voicemanager.assignments import invitation_link
-    from voicemanager.emails import send_templated_email
+    from voicemanager.core.emails import send_templated_email
     from voicemanager.models import RecordingTask
+    from voicemanager.recording.assignments import invitation_link
 
     sent = 0
     due = (RecordingTask.objects.due_soon(hours).filter(contractor_reminded_at=None)
@@ -36,7 +37,7 @@ def remind_contractors(hours: int = 48) -> int:
             continue  # someone else sent it
         pending = task.invitation if task.invitation and task.invitation.state == "pending" else None
         context = {"task": task, "link": invitation_link(pending) if pending else "",
-                   "booth_url": f"{settings.SITE_URL.rstrip('/')}/booth/", **_progress(task)}
+                   "booth_url": site_url("booth:home"), **_progress(task)}
         try:
             send_templated_email("reminder_due", context, [task.contractor_email])
         except Exception:
@@ -48,21 +49,20 @@ def remind_contractors(hours: int = 48) -> int:
 
 def notify_overdue() -> int:
     """Email the organisation's admins about each overdue task, once."""
-    from voicemanager.assignments import organisation_admin_emails
-    from voicemanager.emails import send_templated_email
+    from voicemanager.core.emails import send_templated_email
     from voicemanager.models import RecordingTask
 
     sent = 0
     overdue = (RecordingTask.objects.overdue().filter(admin_overdue_notified_at=None)
                .select_related("script", "organisation").with_progress())
     for task in overdue:
-        admins = organisation_admin_emails(task.organisation)
+        admins = task.organisation.admin_emails()
         if not admins:
             continue
         if not RecordingTask.objects.filter(pk=task.pk, admin_overdue_notified_at=None).update(
                 admin_overdue_notified_at=timezone.now()):
             continue
-        context = {"task": task, "task_url": f"{settings.SITE_URL.rstrip('/')}/vm/tasks/{task.public_id}/",
+        context = {"task": task, "task_url": site_url("task_detail", task.public_id),
                    **_progress(task)}
         try:
             send_templated_email("reminder_overdue", context, admins)

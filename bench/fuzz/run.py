@@ -55,7 +55,7 @@ def main() -> int:
     from hypothesis import HealthCheck, given, settings
 
     from config.wsgi import application
-    from voicemanager import demo
+    from voicemanager.core import demo
     from voicemanager.models import ApiKey
 
     d = demo.create_demo()

@@ -339,7 +339,7 @@ def drain(already_s: float, max_s: float) -> float | None:
 
 
 def count_stored(env: dict, client_ids: list[str]) -> int:
-    code = ("import json,sys,django;django.setup();from booth.models import Take;"
+    code = ("import json,sys,django;django.setup();from voicemanager.models import Take;"
             "ids=json.load(sys.stdin);print(Take.objects.filter(client_id__in=ids).count())")
     out = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, input=json.dumps(client_ids), text=True,
                          capture_output=True, check=True)

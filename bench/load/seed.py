@@ -28,7 +28,7 @@ from django.core.files.base import ContentFile  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from voicemanager import models as m  # noqa: E402
-from voicemanager.demo import ensure_consent_documents  # noqa: E402
+from voicemanager.core.demo import ensure_consent_documents  # noqa: E402
 
 
 def session_for(user) -> str:

@@ -48,9 +48,8 @@ def one(minutes: int, rate: int) -> dict:
     import soundfile as sf
     from django.core.management import call_command
 
-    from booth.models import Take
-    from voicemanager.demo import ensure_consent_documents
-    from voicemanager.models import AudioFile, Voice, VoicePackage
+    from voicemanager.core.demo import ensure_consent_documents
+    from voicemanager.models import AudioFile, Take, Voice, VoicePackage
     from voicemanager.tests.cloning_fixtures import give_full_consent
     from voicemanager.tests.factories import (
         MembershipFactory,

@@ -5,11 +5,10 @@ import hashlib
 
 from django.test import Client
 
-from booth.models import Take
 from booth.tests.helpers import form, give_consent, login, tone_wav
 from e2e.services import message_text
 from tasks.audio.hashing import sha256_file
-from voicemanager.models import AudioFile, ConsentSignature, RecordingTask
+from voicemanager.models import AudioFile, ConsentSignature, RecordingTask, Take
 
 
 def record(client, task, section, seconds: float = 1.5) -> Take:

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from booth.models import Take
 from booth.tests.helpers import form, give_consent, login, sha, sign_all, speech_wav_bytes, tone_wav, webm_from_wav
 from tasks.audio.decode import probe
 from tasks.audio.hashing import sha256_file
-from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, RecordingTask
+from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, RecordingTask, Take
 
 
 def url(task, section) -> str:

@@ -6,8 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from booth.consent import has_consent_recording, sign_documents, statement_for
-from voicemanager.access import get_task_for_contractor
+from voicemanager.consent.signing import has_consent_recording, sign_documents, statement_for
+from voicemanager.core.access import get_task_for_contractor
 from voicemanager.models import ConsentDocument
 
 

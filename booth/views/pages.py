@@ -7,12 +7,11 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from booth.consent import consent_problem
-from booth.models import Take
-from booth.takes import EDITABLE, TakeError, delete_take, seconds_recorded, submit_take
 from booth.views.uploads import get_take_for_contractor
-from voicemanager.access import get_task_for_contractor
-from voicemanager.models import RecordingTask
+from voicemanager.consent.signing import consent_problem
+from voicemanager.core.access import get_task_for_contractor
+from voicemanager.models import RecordingTask, Take
+from voicemanager.recording.takes import EDITABLE, TakeError, delete_take, seconds_recorded, submit_take
 
 
 @login_required

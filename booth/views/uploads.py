@@ -14,10 +14,12 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
-from booth.consent import consent_problem
-from booth.models import Take
-from booth.takes import EDITABLE
-from booth.uploads import (
+from voicemanager.consent.signing import consent_problem
+from voicemanager.core.access import get_task_for_contractor
+from voicemanager.files.tus import UploadNotAvailable, claim_completed_upload, release_upload
+from voicemanager.models import Section, Take
+from voicemanager.recording.takes import EDITABLE
+from voicemanager.recording.uploads import (
     KINDS,
     Received,
     UploadError,
@@ -27,9 +29,6 @@ from booth.uploads import (
     spool,
     store_recording,
 )
-from voicemanager.access import get_task_for_contractor
-from voicemanager.models import Section
-from voicemanager.tus import UploadNotAvailable, claim_completed_upload, release_upload
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:

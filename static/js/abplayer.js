@@ -5,11 +5,14 @@
 //     <button type="button" data-ab-select="raw">A · Raw</button>
 //     <button type="button" data-ab-select="file_x">B · Denoised</button>
 //     <audio data-ab-variant="raw" controls preload="metadata" src="..."></audio>
+//     <p data-ab-now aria-live="polite"></p>          (optional: says which version plays)
 //     <audio data-ab-variant="file_x" controls preload="metadata" src="..." hidden></audio>
 //   </div>
 // One <audio> element per version, only the active one visible. Switching pauses
 // the active element, sets the other's currentTime to the same position (after
-// its metadata has loaded) and resumes playing if it was playing. Keys "a"/"b"
+// its metadata has loaded) and resumes playing if it was playing. The active version's
+// button has aria-pressed="true" (styled as the filled one in app.css) and [data-ab-now]
+// reads "Playing A · Raw" or "A · Raw selected (paused)". Keys "a"/"b"
 // (or 1..9) switch while the player has focus. Players swapped in by htmx are
 // set up on "htmx:load". The server streams audio with byte ranges, so seeking works.
 //
@@ -22,12 +25,15 @@ export function initAbPlayer(root) {
   const audios = [...root.querySelectorAll("audio[data-ab-variant]")];
   const buttons = [...root.querySelectorAll("[data-ab-select]")];
   if (!audios.length) return null;
+  const now = root.querySelector("[data-ab-now]");
   let active = audios.find((a) => !a.hidden) || audios[0];
 
   const show = () => {
     for (const a of audios) a.hidden = a !== active;
     for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.abSelect === active.dataset.abVariant));
     root.dataset.abActive = active.dataset.abVariant;
+    const name = buttons.find((b) => b.dataset.abSelect === active.dataset.abVariant)?.textContent.trim() || "";
+    if (now) now.textContent = !active.paused && !active.ended ? `Playing ${name}` : `${name} selected (paused)`;
   };
 
   const select = (variant) => {
@@ -62,6 +68,7 @@ export function initAbPlayer(root) {
   });
   // Only one version plays at a time even when the user uses the native controls.
   for (const a of audios) a.addEventListener("play", () => { for (const o of audios) if (o !== a) o.pause(); });
+  for (const a of audios) for (const type of ["play", "pause", "ended"]) a.addEventListener(type, () => a === active && show());
   show();
   root.abPlayer = { select, active: () => active.dataset.abVariant };
   return root.abPlayer;

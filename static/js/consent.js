@@ -3,7 +3,9 @@
  * The recording goes through the TakeStore (kind "consent") like any take, so it is not
  * lost offline; once the server confirms it, the page reloads to show the next step.
  */
-import { makeRecorder, openMic, setBadge, startStore } from "./booth.js";
+import { makeRecorder, openMic } from "./booth/mic.js";
+import { startStore } from "./booth/store-status.js";
+import { setBadge } from "./booth/verdicts.js";
 import { drawWaveform, isWorkletSupported } from "./recorder.js";
 
 const LOSSY = "This browser cannot record lossless audio; the recording is compressed. Chrome, Edge or Firefox work best.";

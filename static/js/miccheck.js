@@ -3,7 +3,9 @@
  * The room tone is uploaded (kind "roomtone") and measured again on the server, whose
  * noise floor and verdict are shown; the browser's own estimate shows meanwhile.
  */
-import { fillDevices, makeRecorder, openMic, setBadge, startStore } from "./booth.js";
+import { fillDevices, makeRecorder, openMic } from "./booth/mic.js";
+import { startStore } from "./booth/store-status.js";
+import { setBadge } from "./booth/verdicts.js";
 
 const root = document.getElementById("miccheck");
 if (root) {

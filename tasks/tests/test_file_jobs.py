@@ -15,11 +15,10 @@ import soundfile as sf
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from booth.models import Take
 from e2e.services import speech_wav, wait_until
 from tasks import files as jobs
-from voicemanager import denoising
-from voicemanager.models import AudioFile, DenoiseJob, RecordingTask
+from voicemanager.files import denoising
+from voicemanager.models import AudioFile, DenoiseJob, RecordingTask, Take
 
 TEXT = "Please call Stella and ask her to bring these things with her from the store."
 

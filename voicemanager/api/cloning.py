@@ -21,12 +21,12 @@ from typing import Any, Literal
 from django.http import FileResponse, HttpRequest
 from ninja import Field, Router, Schema
 
-from voicemanager import cloning
 from voicemanager.api.errors import ApiError
 from voicemanager.api.files import FILE_ID_RE
-from voicemanager.engines import DEFAULT_ENGINE
+from voicemanager.cloning import voices as cloning
+from voicemanager.cloning.engines import DEFAULT_ENGINE
+from voicemanager.cloning.providers import webhook
 from voicemanager.models import AudioFile, Voice
-from voicemanager.providers import webhook
 
 router = Router(tags=["cloning"])
 
@@ -137,7 +137,7 @@ CALLBACK_DOC = {
 }
 
 
-@router.post("/voice-cloning/callback", auth=None, openapi_extra=CALLBACK_DOC,
+@router.post("/voice-cloning/callback", auth=None, openapi_extra=CALLBACK_DOC, url_name="voice_cloning_callback",
              response={200: CallbackOut, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody},
              summary="Provider status callback (signed)")
 def provider_callback(request: HttpRequest):

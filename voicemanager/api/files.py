@@ -15,7 +15,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from voicemanager.api.errors import ApiError
-from voicemanager.file_uploads import AudioRejected, FileInUse, delete_file, store_uploaded_file
+from voicemanager.files.uploads import AudioRejected, FileInUse, delete_file, store_uploaded_file
 from voicemanager.models import AudioFile, Speaker
 
 router = Router(tags=["files"])

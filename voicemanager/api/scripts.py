@@ -13,8 +13,8 @@ from ninja import Field, Router, Schema
 
 from voicemanager.api.errors import ApiError
 from voicemanager.models import Script
-from voicemanager.script_editing import create_script
-from voicemanager.script_import import (
+from voicemanager.scripts.editing import create_script
+from voicemanager.scripts.importing import (
     SPLIT_BLANK_LINES,
     ParsedSection,
     ScriptImportError,

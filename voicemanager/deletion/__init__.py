@@ -15,4 +15,8 @@ Decisions:
   is rolled back (``identify.collect``): rows that cascade and links that are nulled
   (e.g. credit entries keep their amount but lose the voice) are exactly what a real
   delete would touch, including models added later by other parts of the product.
+
+Files: models.py (DeletionRequest; its status changes are DeletionRequestQuerySet methods),
+intake.py, identify.py, claims.py, backup.py, delete.py, verify.py, report.py, archive.py,
+process.py, emails.py, forms.py; views/ forget (public /forget/…) and ops (/ops/deletion/…).
 """

@@ -17,9 +17,10 @@ from django.core.files.storage import default_storage, storages
 from django.db import transaction
 from django.utils import timezone
 
+from voicemanager.core import audit
 from voicemanager.deletion import archive, claims
 from voicemanager.deletion.identify import collect
-from voicemanager.models import DeletionRequest, audit
+from voicemanager.models import DeletionRequest
 
 S = DeletionRequest.Status
 PREFIX = "restricted/deletion-backups"

@@ -58,9 +58,7 @@ def renew(req: DeletionRequest) -> None:
 
 def finish(req: DeletionRequest, from_status: str, to_status: str, **fields) -> bool:
     """Move to the next status (and release the lease); False if someone else already did."""
-    return bool(DeletionRequest.objects.filter(pk=req.pk, status=from_status).update(
-        status=to_status, lease_until=None, **fields
-    ))
+    return bool(DeletionRequest.objects.filter(pk=req.pk).finish(from_status, to_status, **fields))
 
 
 def release(req: DeletionRequest) -> None:

@@ -13,10 +13,11 @@ from django.db import router, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
 
+from voicemanager.core import audit
 from voicemanager.deletion import claims
 from voicemanager.deletion.backup import planned_keys
 from voicemanager.deletion.identify import Collected, gather, get_model
-from voicemanager.models import AuditEvent, DeletionRequest, audit
+from voicemanager.models import AuditEvent, DeletionRequest
 
 S = DeletionRequest.Status
 

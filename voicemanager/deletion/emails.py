@@ -1,14 +1,8 @@
 """Deletion emails: subject / text / HTML triples under templates/emails/deletion_*."""
 from __future__ import annotations
 
-from django.conf import settings
-
-from voicemanager.emails import send_templated_email
+from voicemanager.core.emails import send_templated_email
 from voicemanager.models import User
-
-
-def site_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def send(kind: str, to: list[str], context: dict) -> None:

@@ -17,13 +17,14 @@ from django.core.files.storage import default_storage
 from django.db import models, router, transaction
 from django.db.models.deletion import Collector
 
-from booth.models import Take
+from voicemanager.core.links import site_url
 from voicemanager.models import (
     AudioFile,
     ConsentRecording,
     DeletionRequest,
     RecordingTask,
     Speaker,
+    Take,
     Voice,
     VoicePackage,
 )
@@ -222,8 +223,8 @@ def run(pk: int) -> None:
     """confirmed → identified (or rejected when nothing of the organisation matches)."""
     from django.utils import timezone
 
+    from voicemanager.core import audit
     from voicemanager.deletion import claims, emails
-    from voicemanager.models import audit
 
     S = DeletionRequest.Status
     req = claims.claim(pk, S.CONFIRMED)
@@ -248,5 +249,5 @@ def run(pk: int) -> None:
                 kept=found["kept"], forwarded=found["forwarded"],
             )
             transaction.on_commit(lambda: emails.send("review", emails.staff_addresses(), {
-                "req": req, "found": found, "url": emails.site_url(f"/ops/deletion/{req.public_id}/"),
+                "req": req, "found": found, "url": site_url("ops_deletion_detail", req.public_id),
             }))

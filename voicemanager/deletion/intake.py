@@ -5,17 +5,16 @@ nothing is identified or deleted until the requester confirms.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from voicemanager import outbox
+from voicemanager.core import audit, outbox
+from voicemanager.core.links import site_url
 from voicemanager.deletion import emails
-from voicemanager.models import DeletionRequest, Organisation, audit
+from voicemanager.models import DeletionRequest, Organisation
 
 CONFIRM_SALT = "voicemanager.deletion.confirm"
 CONFIRM_MAX_AGE = timedelta(days=7)
@@ -53,7 +52,7 @@ def make_confirm_token(req: DeletionRequest) -> str:
 
 
 def confirm_url(req: DeletionRequest) -> str:
-    return emails.site_url(reverse("forget_confirm", args=[make_confirm_token(req)]))
+    return site_url("forget_confirm", make_confirm_token(req))
 
 
 def send_confirmation(req: DeletionRequest) -> None:
@@ -79,11 +78,8 @@ def request_from_token(token: str) -> DeletionRequest:
 def confirm(token: str, *, ip: str | None = None) -> DeletionRequest:
     """Confirm once: a conditional update on status and nonce; the nonce is rotated so the link dies."""
     req = request_from_token(token)
-    now = timezone.now()
     with transaction.atomic():
-        claimed = DeletionRequest.objects.filter(
-            pk=req.pk, status=DeletionRequest.Status.UNCONFIRMED, confirm_nonce=req.confirm_nonce
-        ).update(status=DeletionRequest.Status.CONFIRMED, confirmed_at=now, confirm_nonce=secrets.token_urlsafe())
+        claimed = DeletionRequest.objects.filter(pk=req.pk).confirm(req.confirm_nonce)
         if not claimed:
             raise ConfirmError("This confirmation link has already been used or is no longer valid.")
         req.refresh_from_db()

@@ -4,10 +4,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from voicemanager import outbox
+from voicemanager.core import audit, outbox
+from voicemanager.core.links import site_url
 from voicemanager.deletion import backup, delete, emails, identify, report, verify
 from voicemanager.deletion.claims import Busy, LostClaim  # noqa: F401 - re-exported for the tasks
-from voicemanager.models import DeletionRequest, audit
+from voicemanager.models import DeletionRequest
 
 S = DeletionRequest.Status
 OPEN = (S.UNCONFIRMED, S.CONFIRMED, S.IDENTIFIED)
@@ -63,8 +64,7 @@ def approve(req: DeletionRequest, actor) -> bool:
 def reject(req: DeletionRequest, actor, reason: str) -> bool:
     """Close a request before anything was deleted (e.g. not the voice owner)."""
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=req.pk, status__in=OPEN).update(
-            status=S.REJECTED, failure_reason=reason or "Rejected by staff.", lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=req.pk).reject(reason)
         if ok:
             audit.record("deletion.rejected", actor=actor, organisation=req.organisation, target=req, reason=reason)
     return bool(ok)
@@ -81,8 +81,7 @@ def resume_status(req: DeletionRequest) -> str:
 def retry(req: DeletionRequest, actor) -> bool:
     """After a failure: go back to the step that must run again (deletion re-runs on what remains)."""
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=req.pk, status=S.FAILED).update(
-            status=resume_status(req), failure_reason="", lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=req.pk).retry(resume_status(req))
         if ok:
             audit.record("deletion.retried", actor=actor, organisation=req.organisation, target=req,
                          previous_failure=req.failure_reason)
@@ -103,14 +102,13 @@ def fail(pk: int, reason: str) -> None:
     if req is None:
         return
     with transaction.atomic():
-        ok = DeletionRequest.objects.filter(pk=pk).exclude(status__in=TERMINAL).update(
-            status=S.FAILED, failure_reason=reason[:2000], lease_until=None)
+        ok = DeletionRequest.objects.filter(pk=pk).fail(reason)
         if ok:
             audit.record("deletion.failed", organisation=req.organisation, target=req, reason=reason[:2000],
                          status_before=req.status)
             transaction.on_commit(lambda: emails.send("alert", emails.staff_addresses(), {
                 "req": req, "reason": reason, "result": None,
-                "url": emails.site_url(f"/ops/deletion/{req.public_id}/"),
+                "url": site_url("ops_deletion_detail", req.public_id),
             }))
 
 

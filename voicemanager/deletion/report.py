@@ -12,11 +12,12 @@ from datetime import timedelta
 from django.apps import apps
 from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
+from voicemanager.core import audit
+from voicemanager.core.links import site_url
 from voicemanager.deletion import claims, emails
-from voicemanager.models import AuditEvent, DeletionRequest, audit
+from voicemanager.models import AuditEvent, DeletionRequest
 
 S = DeletionRequest.Status
 REPORT_SALT = "voicemanager.deletion.report"
@@ -36,7 +37,7 @@ def request_from_report_token(token: str) -> DeletionRequest | None:
 
 
 def report_url(req: DeletionRequest) -> str:
-    return emails.site_url(reverse("forget_report", args=[make_report_token(req)]))
+    return site_url("forget_report", make_report_token(req))
 
 
 def _kind(label: str) -> str:

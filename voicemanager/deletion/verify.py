@@ -10,10 +10,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from voicemanager.core import audit
+from voicemanager.core.links import site_url
 from voicemanager.deletion import claims, emails
 from voicemanager.deletion.backup import planned_keys
 from voicemanager.deletion.identify import get_model, public_ref, scan_storage, scope_objects
-from voicemanager.models import AudioFile, DeletionRequest, RecordingTask, Voice, audit
+from voicemanager.models import AudioFile, DeletionRequest, RecordingTask, Voice
 
 S = DeletionRequest.Status
 
@@ -74,7 +76,7 @@ def run(pk: int) -> None:
                              rows=[f"{r['model']}:{r['id']}" for r in result["rows"]])
                 transaction.on_commit(lambda: emails.send("alert", emails.staff_addresses(), {
                     "req": req, "reason": reason, "result": result,
-                    "url": emails.site_url(f"/ops/deletion/{req.public_id}/"),
+                    "url": site_url("ops_deletion_detail", req.public_id),
                 }))
             return
         if claims.finish(req, S.DELETED, S.VERIFIED, verified_at=now):

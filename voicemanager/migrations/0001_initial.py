@@ -5,12 +5,12 @@ import django.db.models.deletion
 import django.utils.timezone
 import secrets
 import uuid
-import voicemanager.ids
-import voicemanager.models.accounts
-import voicemanager.models.deletion
-import voicemanager.models.files
-import voicemanager.models.invitations
-import voicemanager.models.voices
+import voicemanager.core.ids
+import voicemanager.accounts.models
+import voicemanager.deletion.models
+import voicemanager.files.models
+import voicemanager.recording.invitations
+import voicemanager.cloning.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             name='Organisation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.org_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.org_id, editable=False, max_length=40, unique=True)),
                 ('name', models.CharField(max_length=200)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('auto_process_takes', models.BooleanField(default=True, help_text='Analyse and denoise submitted takes automatically.')),
@@ -64,19 +64,19 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
             managers=[
-                ('objects', voicemanager.models.accounts.EmailUserManager()),
+                ('objects', voicemanager.accounts.models.EmailUserManager()),
             ],
         ),
         migrations.CreateModel(
             name='AudioFile',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.file_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.file_id, editable=False, max_length=40, unique=True)),
                 ('path', models.CharField(blank=True, db_index=True, help_text='Folder, without leading slash.', max_length=500)),
                 ('name', models.CharField(max_length=255)),
                 ('label', models.CharField(blank=True, max_length=100)),
                 ('source', models.CharField(choices=[('booth', 'Booth'), ('upload', 'Upload'), ('denoised', 'Denoised'), ('consent', 'Consent recording'), ('room_tone', 'Room tone')], default='upload', max_length=16)),
-                ('file', models.FileField(max_length=500, upload_to=voicemanager.models.files.audio_upload_to)),
+                ('file', models.FileField(max_length=500, upload_to=voicemanager.files.models.audio_upload_to)),
                 ('size', models.BigIntegerField(default=0)),
                 ('sha256', models.CharField(blank=True, max_length=64)),
                 ('duration', models.FloatField(blank=True, null=True)),
@@ -141,7 +141,7 @@ class Migration(migrations.Migration):
                 ('email', models.EmailField(max_length=254)),
                 ('kind', models.CharField(choices=[('contractor', 'Record their voice'), ('team', 'Team member')], default='contractor', max_length=16)),
                 ('role', models.CharField(blank=True, help_text='Membership role for team invitations.', max_length=16)),
-                ('nonce', models.CharField(default=voicemanager.models.invitations.new_nonce, help_text='Rotated on resend: old links die.', max_length=64)),
+                ('nonce', models.CharField(default=voicemanager.recording.invitations.new_nonce, help_text='Rotated on resend: old links die.', max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('sent_at', models.DateTimeField(blank=True, null=True)),
                 ('expires_at', models.DateTimeField()),
@@ -159,7 +159,7 @@ class Migration(migrations.Migration):
             name='DeletionRequest',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.deletion_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.deletion_id, editable=False, max_length=40, unique=True)),
                 ('first_name', models.CharField(max_length=100)),
                 ('last_name', models.CharField(max_length=100)),
                 ('email', models.EmailField(max_length=254)),
@@ -170,7 +170,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('unconfirmed', 'Waiting for email confirmation'), ('confirmed', 'Confirmed'), ('identified', 'Instances identified'), ('backed_up', 'Backed up'), ('deleted', 'Deleted'), ('verified', 'Verified'), ('completed', 'Completed (report sent)'), ('failed', 'Failed (staff alerted)'), ('rejected', 'Rejected')], db_index=True, default='unconfirmed', max_length=16)),
                 ('confirm_nonce', models.CharField(default=secrets.token_urlsafe, max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('deadline', models.DateTimeField(default=voicemanager.models.deletion.deadline_default)),
+                ('deadline', models.DateTimeField(default=voicemanager.deletion.models.deadline_default)),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True)),
                 ('identified_at', models.DateTimeField(blank=True, null=True)),
                 ('found', models.JSONField(blank=True, default=dict, help_text='Every instance found, by kind.')),
@@ -229,7 +229,7 @@ class Migration(migrations.Migration):
             name='RecordingTask',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.task_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.task_id, editable=False, max_length=40, unique=True)),
                 ('contractor_email', models.EmailField(max_length=254)),
                 ('file_path', models.CharField(help_text="Folder in the organisation's file manager.", max_length=500)),
                 ('due_date', models.DateField(blank=True, null=True)),
@@ -276,7 +276,7 @@ class Migration(migrations.Migration):
             name='Script',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.script_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.script_id, editable=False, max_length=40, unique=True)),
                 ('title', models.CharField(max_length=300)),
                 ('language', models.CharField(choices=[('bg', 'Bulgarian'), ('zh', 'Chinese'), ('ar', 'Classic Arabic'), ('hr', 'Croatian'), ('cs', 'Czech'), ('da', 'Danish'), ('nl', 'Dutch'), ('en', 'English'), ('fil', 'Filipino'), ('fi', 'Finnish'), ('fr', 'French'), ('de', 'German'), ('el', 'Greek'), ('hi', 'Hindi'), ('hu', 'Hungarian'), ('id', 'Indonesian'), ('it', 'Italian'), ('ja', 'Japanese'), ('ko', 'Korean'), ('ms', 'Malay'), ('no', 'Norwegian'), ('pl', 'Polish'), ('pt', 'Portuguese'), ('ro', 'Romanian'), ('ru', 'Russian'), ('sk', 'Slovak'), ('es', 'Spanish'), ('sv', 'Swedish'), ('ta', 'Tamil'), ('tr', 'Turkish'), ('uk', 'Ukrainian'), ('vi', 'Vietnamese')], default='en', max_length=8)),
                 ('version', models.PositiveIntegerField(default=1)),
@@ -299,7 +299,7 @@ class Migration(migrations.Migration):
             name='Speaker',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.speaker_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.speaker_id, editable=False, max_length=40, unique=True)),
                 ('kind', models.CharField(choices=[('contractor', 'Contractor (booth)'), ('voice_owner', 'Voice owner (recorded elsewhere)')], default='contractor', max_length=16)),
                 ('full_name', models.CharField(blank=True, max_length=200)),
                 ('email', models.EmailField(max_length=254)),
@@ -349,7 +349,7 @@ class Migration(migrations.Migration):
             name='Voice',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=voicemanager.ids.voice_id, editable=False, max_length=40, unique=True)),
+                ('public_id', models.CharField(default=voicemanager.core.ids.voice_id, editable=False, max_length=40, unique=True)),
                 ('alias', models.CharField(help_text='Unique across all organisations.', max_length=100, unique=True)),
                 ('engine', models.CharField(default='voice_engine_3', max_length=40)),
                 ('type', models.CharField(choices=[('instant', 'Instant'), ('professional', 'Professional')], default='instant', max_length=16)),
@@ -397,7 +397,7 @@ class Migration(migrations.Migration):
             name='VoicePackage',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(blank=True, max_length=500, upload_to=voicemanager.models.voices.package_upload_to)),
+                ('file', models.FileField(blank=True, max_length=500, upload_to=voicemanager.cloning.models.package_upload_to)),
                 ('size', models.BigIntegerField(default=0)),
                 ('sha256', models.CharField(blank=True, max_length=64)),
                 ('manifest', models.JSONField(blank=True, default=dict)),

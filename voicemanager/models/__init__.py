@@ -1,23 +1,23 @@
 """Domain models, one module per concern."""
-from voicemanager.models import audit
-from voicemanager.models.accounts import ApiKey, Membership, Organisation, User
-from voicemanager.models.audit import AuditEvent
-from voicemanager.models.consent import ConsentDocument, ConsentRecording, ConsentSignature
-from voicemanager.models.deletion import DeletionRequest
-from voicemanager.models.files import AudioFile, DenoiseJob
-from voicemanager.models.invitations import Invitation, InvitationError
-from voicemanager.models.outbox import OutboxMessage
-from voicemanager.models.quotes import CreditQuote
-from voicemanager.models.recording import RecordingTask
-from voicemanager.models.scripts import Script, Section
-from voicemanager.models.speakers import Speaker
-from voicemanager.models.uploads import ResumableUpload
-from voicemanager.models.voices import CreditEntry, Voice, VoicePackage
+from voicemanager.accounts.models import ApiKey, Membership, Organisation, User
+from voicemanager.cloning.models import CreditEntry, Voice, VoicePackage
+from voicemanager.cloning.quotes import CreditQuote
+from voicemanager.consent.models import ConsentDocument, ConsentRecording, ConsentSignature
+from voicemanager.core import audit
+from voicemanager.core.audit import AuditEvent
+from voicemanager.core.outbox_message import OutboxMessage
+from voicemanager.deletion.models import DeletionRequest
+from voicemanager.files.models import AudioFile, DenoiseJob
+from voicemanager.files.resumable import ResumableUpload
+from voicemanager.recording.invitations import Invitation, InvitationError
+from voicemanager.recording.models import RecordingTask, Take
+from voicemanager.recording.speakers import Speaker
+from voicemanager.scripts.models import Script, Section
 
 __all__ = [
     "audit",
     "ApiKey", "AudioFile", "AuditEvent", "ConsentDocument", "ConsentRecording", "ConsentSignature",
     "CreditEntry", "CreditQuote", "DeletionRequest", "DenoiseJob", "Invitation", "InvitationError", "Membership",
-    "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "User", "Voice",
+    "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Script", "Section", "Speaker", "Take", "User", "Voice",
     "VoicePackage",
 ]

@@ -97,7 +97,7 @@ def booth_takes(task, seconds_each: float, *, rate: int = 16000, denoised: bool 
     """One submitted take per section (originals returned; denoised versions beside them if asked)."""
     import uuid
 
-    from booth.models import Take
+    from voicemanager.models import Take
 
     files = []
     for section in task.script.sections.order_by("position"):
@@ -115,3 +115,12 @@ def booth_takes(task, seconds_each: float, *, rate: int = 16000, denoised: bool 
                                     freq=200 + section.position * 20)
         files.append(audio)
     return files
+
+
+def run_chain(job, *args) -> None:
+    """Run ``job`` as a worker would, then the jobs it enqueues through the outbox: they are sent when
+    its transaction commits, which a test's own transaction never does, so the callbacks run here."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        job(*args)

@@ -86,7 +86,7 @@ class RecordingTaskFactory(factory.django.DjangoModelFactory):
 
 def make_cast() -> SimpleNamespace:
     """Org X and Y, their admins, a member of X, contractors A and B with tasks in X, an outsider, staff."""
-    from voicemanager.demo import ensure_consent_documents
+    from voicemanager.core.demo import ensure_consent_documents
 
     ensure_consent_documents()
     org_x = OrganisationFactory(name="Org X")

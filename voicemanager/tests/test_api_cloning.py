@@ -225,7 +225,8 @@ def test_schemathesis_finds_no_server_error(transactional_db, cast):
 
 
 def test_python_client_uploads_clones_and_polls_against_a_live_server(live_server, transactional_db, tmp_path):
-    from voicemanager.client import ApiError, Client
+    from voicemanager_client import ApiError, Client
+
     from voicemanager.tests.cloning_fixtures import write_wav
     from voicemanager.tests.factories import make_cast
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from e2e.services import message_html, message_text
-from voicemanager.assignments import default_file_path, validate_file_path
 from voicemanager.models import AuditEvent, Invitation, InvitationError, RecordingTask
+from voicemanager.recording.assignments import default_file_path, validate_file_path
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,8 @@
 import pytest
 
 from config.celery import app
-from voicemanager import cloning
-from voicemanager.consent_gate import check_consent
+from voicemanager.cloning import voices as cloning
+from voicemanager.consent.gate import check_consent
 from voicemanager.models import ConsentDocument, ConsentRecording, Voice, VoicePackage
 from voicemanager.tests.cloning_fixtures import (
     add_credits,
@@ -11,6 +11,7 @@ from voicemanager.tests.cloning_fixtures import (
     give_full_consent,
     make_audio_file,
     record_consent,
+    run_chain,
     sign_documents,
     voice_owner,
 )
@@ -79,7 +80,7 @@ def test_consent_withdrawn_after_the_request_stops_forwarding(cast):
     try:
         from tasks.cloning import forward_voice, package_voice
 
-        package_voice(voice.pk)
+        run_chain(package_voice, voice.pk)
         forward_voice(voice.pk)
     finally:
         app.conf.task_always_eager = False

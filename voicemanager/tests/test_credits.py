@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from voicemanager import credits
+from voicemanager.cloning import credits
 from voicemanager.models import AuditEvent, CreditEntry, CreditQuote, Voice
 
 
@@ -236,7 +236,7 @@ def forwarded_voice(cast, type="instant"):
 
 
 def test_ready_status_delivered_twice_charges_once(cast):
-    from voicemanager.cloning import advance_stage
+    from voicemanager.cloning.voices import advance_stage
 
     credits.add_credits(cast.org_x, 1000, cast.staff, "top-up")
     voice = forwarded_voice(cast)
@@ -247,7 +247,7 @@ def test_ready_status_delivered_twice_charges_once(cast):
 
 
 def test_failed_status_charges_nothing(cast):
-    from voicemanager.cloning import advance_stage
+    from voicemanager.cloning.voices import advance_stage
 
     credits.add_credits(cast.org_x, 1000, cast.staff, "top-up")
     voice = forwarded_voice(cast)

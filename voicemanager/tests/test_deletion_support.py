@@ -18,8 +18,8 @@ from django.core import serializers
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from booth.models import Take
 from voicemanager import models as m
+from voicemanager.models import Take
 
 _WAVS: dict[int, bytes] = {}
 

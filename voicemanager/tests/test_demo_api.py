@@ -2,7 +2,7 @@
 import json
 
 from e2e.services import speech_wav
-from voicemanager import demo
+from voicemanager.core import demo
 from voicemanager.models import Voice
 
 

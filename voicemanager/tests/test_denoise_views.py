@@ -10,10 +10,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from booth.models import Take
 from e2e.services import speech_wav
 from tasks import files as jobs
-from voicemanager.models import AudioFile, AuditEvent, DenoiseJob
+from voicemanager.models import AudioFile, AuditEvent, DenoiseJob, Take
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

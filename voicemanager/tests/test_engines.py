@@ -1,7 +1,7 @@
 """Engine limits for voice_engine_3, file by file and for the whole set, with reasons."""
 import pytest
 
-from voicemanager.engines import MB, FileFacts, UnknownEngine, evaluate, limits_for
+from voicemanager.cloning.engines import MB, FileFacts, UnknownEngine, evaluate, limits_for
 
 
 def f(fid, seconds, size=100_000, group=None, order=()):

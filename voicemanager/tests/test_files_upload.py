@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from voicemanager.file_uploads import clean_name, clean_path, store_uploaded_file
+from voicemanager.files.uploads import clean_name, clean_path, store_uploaded_file
 from voicemanager.models import AudioFile, AuditEvent, ResumableUpload
 from voicemanager.tests.cloning_fixtures import wav_bytes
 

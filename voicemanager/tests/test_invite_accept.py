@@ -106,7 +106,7 @@ def test_tampered_token_is_refused(client, invite):
 
 def test_forged_nonce_is_refused(client, invite):
     invitation, task, _ = invite
-    from voicemanager.models.invitations import TOKEN_SALT
+    from voicemanager.recording.invitations import TOKEN_SALT
 
     forged = signing.dumps({"i": invitation.pk, "n": "guess"}, salt=TOKEN_SALT, compress=True)
     assert_refused_and_unchanged(client.get(f"/invite/{forged}/"), invitation, task)

@@ -2,7 +2,7 @@
 import pytest
 
 from voicemanager.models import AuditEvent, RecordingTask, Speaker
-from voicemanager.native_language import clean_languages, language_warning, record_warning_accepted
+from voicemanager.recording.native_language import clean_languages, language_warning, record_warning_accepted
 from voicemanager.tests.factories import ScriptFactory
 
 

@@ -3,9 +3,9 @@ import pytest
 from django.urls import reverse
 
 from config.celery import app
-from voicemanager import cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.models import CreditEntry, Voice
-from voicemanager.tests.cloning_fixtures import add_credits, make_audio_file, voice_owner
+from voicemanager.tests.cloning_fixtures import add_credits, make_audio_file, run_chain, voice_owner
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def forwarded(cast):
     try:
         from tasks.cloning import package_voice
 
-        package_voice(voice.pk)
+        run_chain(package_voice, voice.pk)
     finally:
         app.conf.task_always_eager = False
     voice.refresh_from_db()

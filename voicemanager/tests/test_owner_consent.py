@@ -7,8 +7,8 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from e2e.services import speech_wav
-from voicemanager import owner_consent
-from voicemanager.consent_gate import check_consent
+from voicemanager.consent import owner_links as owner_consent
+from voicemanager.consent.gate import check_consent
 from voicemanager.models import AudioFile, AuditEvent, ConsentRecording, ConsentSignature, Speaker
 
 
@@ -168,11 +168,11 @@ def test_members_cannot_name_voice_owners_or_resend(client, cast, named):
 def test_naming_a_voice_owner_survives_a_mail_server_failure(cast, settings, caplog,
                                                              django_capture_on_commit_callbacks):
     from e2e.services import free_port
-    from voicemanager import owner_consent
+    from voicemanager.consent import owner_links as owner_consent
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-    with caplog.at_level("ERROR", logger="voicemanager.emails"), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level("ERROR", logger="voicemanager.core.emails"), django_capture_on_commit_callbacks(execute=True):
         speaker = owner_consent.name_voice_owner(cast.org_x, full_name="Dana Down", email="dana@example.com",
                                                  actor=cast.admin_x)
     assert speaker.pk and "could not be sent" in caplog.text

@@ -3,7 +3,7 @@ import time
 
 from django.core import signing
 
-from voicemanager import owner_consent
+from voicemanager.consent import owner_links as owner_consent
 from voicemanager.models import AuditEvent, ConsentSignature, Speaker
 from voicemanager.tests.conftest import consent_link_in
 

@@ -8,9 +8,9 @@ import pytest
 import soundfile as sf
 
 from config.celery import app
-from voicemanager import cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.models import Voice, VoicePackage
-from voicemanager.tests.cloning_fixtures import add_credits, booth_takes, give_full_consent
+from voicemanager.tests.cloning_fixtures import add_credits, booth_takes, give_full_consent, run_chain
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_package_of_a_finished_task_matches_its_takes(cast, eager):
     # on_commit does not fire inside the test transaction: run the job as the worker would
     from tasks.cloning import package_voice
 
-    package_voice(voice.pk)
+    run_chain(package_voice, voice.pk)
     voice.refresh_from_db()
     assert voice.stage == Voice.Stage.FORWARDED and voice.status == Voice.Status.PROCESSING
     check_package_matches_task(voice, task, takes)
@@ -82,7 +82,7 @@ def test_package_on_real_s3(s3_storage, cast, eager):
     voice = cloning.request_voice(cast.org_x, cast.admin_x, files=takes, alias="s3-voice", task=task)
     from tasks.cloning import package_voice
 
-    package_voice(voice.pk)
+    run_chain(package_voice, voice.pk)
     voice.refresh_from_db()
     manifest = check_package_matches_task(voice, task, takes)
     assert manifest["totals"]["files"] == 3
@@ -93,9 +93,9 @@ def test_redelivered_package_job_builds_once(cast, eager):
     voice = cloning.request_voice(cast.org_x, cast.admin_x, files=takes, alias="twice", task=task)
     from tasks.cloning import package_voice
 
-    package_voice(voice.pk)
+    run_chain(package_voice, voice.pk)
     first = VoicePackage.objects.get(voice=voice)
-    package_voice(voice.pk)
+    run_chain(package_voice, voice.pk)
     again = VoicePackage.objects.get(voice=voice)
     assert (again.file.name, again.sha256, again.built_at, again.forward_attempts) == (
         first.file.name, first.sha256, first.built_at, 1)
@@ -116,7 +116,7 @@ def test_professional_booth_takes_are_joined_into_10_minute_files_in_section_ord
                                   task=task, voice_type="professional")
     from tasks.cloning import package_voice
 
-    package_voice(voice.pk)
+    run_chain(package_voice, voice.pk)
     package, zf = open_package(voice)
     manifest = package.manifest
     assert [len(e["sources"]) for e in manifest["files"]] == [2, 2, 3]
@@ -136,6 +136,6 @@ def test_files_deleted_before_packaging_fail_the_voice_with_a_reason(cast, eager
     takes[0].delete()
     from tasks.cloning import package_voice
 
-    package_voice(voice.pk)
+    run_chain(package_voice, voice.pk)
     voice.refresh_from_db()
     assert voice.status == Voice.Status.FAILED and takes[0].public_id in voice.failure_reason

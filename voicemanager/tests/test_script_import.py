@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from voicemanager.script_import import (
+from voicemanager.scripts.importing import (
     ScriptImportError,
     estimate_seconds,
     parse_csv,

@@ -4,8 +4,7 @@ import uuid
 import pytest
 from django.core.files.base import ContentFile
 
-from booth.models import Take
-from voicemanager.models import Invitation
+from voicemanager.models import Invitation, Take
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,10 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from booth.models import Take
 from e2e.services import message_html, message_text, speech_wav
 from tasks import files as jobs
-from voicemanager import denoising
-from voicemanager.models import AudioFile, AuditEvent, RecordingTask
+from voicemanager.files import denoising
+from voicemanager.models import AudioFile, AuditEvent, RecordingTask, Take
 from voicemanager.tests.factories import MembershipFactory, UserFactory
 
 

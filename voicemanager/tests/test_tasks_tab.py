@@ -7,8 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from booth.models import Take
-from voicemanager.models import RecordingTask
+from voicemanager.models import RecordingTask, Take
 from voicemanager.tests.factories import RecordingTaskFactory, ScriptFactory, SpeakerFactory
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from e2e.services import message_text
-from voicemanager import team
+from voicemanager.accounts import team
 from voicemanager.models import AuditEvent, Invitation, Membership, User
 
 
@@ -229,7 +229,7 @@ def test_a_mail_server_failure_keeps_the_invitation_and_says_nothing_broke(clien
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-    with caplog.at_level("ERROR", logger="voicemanager.emails"):
+    with caplog.at_level("ERROR", logger="voicemanager.core.emails"):
         assert invite("down@example.com", "member").status_code == 302
     assert Invitation.objects.filter(email="down@example.com", organisation=cast.org_x).exists()
     assert "could not be sent" in caplog.text

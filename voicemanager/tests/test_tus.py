@@ -15,7 +15,7 @@ from django.db import transaction
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 
-from voicemanager import tus
+from voicemanager.files import tus
 from voicemanager.models import ResumableUpload
 from voicemanager.tests.factories import UserFactory
 

@@ -24,7 +24,7 @@ def test_contractor_signup_offers_native_languages_as_checkboxes(client, cast):
 
 
 def test_owner_consent_form_offers_native_languages_as_checkboxes(client, cast):
-    from voicemanager import owner_consent
+    from voicemanager.consent import owner_links as owner_consent
 
     owner = Speaker.objects.create(kind=Speaker.Kind.VOICE_OWNER, organisation=cast.org_x, email="o@example.com",
                                    full_name="Olga Owner")

@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.celery import app
-from voicemanager import cloning
+from voicemanager.cloning import voices as cloning
 from voicemanager.models import Voice, VoicePackage
-from voicemanager.tests.cloning_fixtures import add_credits, make_audio_file, voice_owner
+from voicemanager.tests.cloning_fixtures import add_credits, make_audio_file, run_chain, voice_owner
 
 SECRET = "test-webhook-secret"
 
@@ -74,7 +74,7 @@ def run_jobs(voice):
     try:
         from tasks.cloning import package_voice
 
-        package_voice(voice.pk)
+        run_chain(package_voice, voice.pk)
     finally:
         app.conf.task_always_eager = False
 
@@ -182,7 +182,7 @@ def test_a_database_error_after_the_claim_is_retried_and_forwards(cast, webhook_
     """
     from django.db import OperationalError
 
-    from voicemanager.providers import webhook
+    from voicemanager.cloning.providers import webhook
 
     real = webhook.forward
     calls = []

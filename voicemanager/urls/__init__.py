@@ -1,15 +1,1 @@
-"""Team (admin/member) pages under /vm/. One module per concern."""
-from django.urls import include, path
-
-from voicemanager.views import home
-
-urlpatterns = [
-    path("", home.dashboard, name="dashboard"),
-    path("", include("voicemanager.urls.scripts")),
-    path("", include("voicemanager.urls.tasks")),
-    path("", include("voicemanager.urls.files")),
-    path("", include("voicemanager.urls.voices")),
-    path("", include("voicemanager.urls.team")),
-    path("", include("voicemanager.urls.credits")),
-    path("", include("voicemanager.urls.denoise")),
-]
+"""URL modules, one per prefix: vm.py (/vm/), ops.py (/ops/). Public pages are listed in config/urls.py."""

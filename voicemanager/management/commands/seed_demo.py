@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from voicemanager import demo
+from voicemanager.core import demo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,12 @@
+"""The organisation's file manager: uploads (plain and tus), committed-write checks, denoising.
+
+models.py     AudioFile (folders, derived versions) and DenoiseJob
+resumable.py  ResumableUpload: a tus upload in progress
+tus.py        the tus 1.0.0 server (/uploads/) and purge_stale_uploads (scheduled)
+uploads.py    store an uploaded file (browser and API share it), then enqueue its analysis
+committed.py  storage first, then the row: was the row committed after a failure?
+denoising.py  request denoising, follow a batch, choose what goes forward, the task's ready state
+views/        files (/vm/files/…) and denoise (A/B, batches, the task QC table)
+
+The file jobs themselves (analyse, denoise, sweep) are in ``tasks/files.py``.
+"""

@@ -1,0 +1,1 @@
+"""Views of the recording domain; their URLs are in voicemanager/urls/ (vm.py, ops.py) or config/urls.py."""

@@ -1,8 +1,0 @@
-"""URL patterns: invite."""
-from django.urls import path
-
-from voicemanager.views import invite
-
-urlpatterns = [
-    path("invite/<str:token>/", invite.invitation, name="invitation"),
-]

@@ -1,8 +1,0 @@
-"""URL patterns: accepting a team invitation (public, signed single-use link)."""
-from django.urls import path
-
-from voicemanager.views import team
-
-urlpatterns = [
-    path("join/<str:token>/", team.join, name="team_join"),
-]
