@@ -49,3 +49,67 @@ def test_callback_signed_with_the_default_secret_changes_nothing_under_the_opera
     cast.org_x.refresh_from_db()
     assert (voice.status, voice.stage, voice.failure_reason, cast.org_x.credit_balance) == before
     assert mail.messages == []
+
+# --- 5. bounded disk: rejected tus uploads go at once, open uploads reserve their bytes ---------------
+
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _tus_create(client, length: int, purpose: str = "take"):
+    import base64
+
+    return client.post("/uploads/", headers={**TUS, "Upload-Length": str(length),
+                                             "Upload-Metadata": "purpose " + base64.b64encode(purpose.encode()).decode()})
+
+
+def test_a_rejected_tus_take_is_released_at_once(cast, settings):
+    from booth.tests.helpers import give_consent, login, sha
+    from voicemanager.models import ResumableUpload
+
+    client = login(cast.contractor_a)
+    give_consent(client, cast.task_a)
+    junk = b"this is not audio at all " * 400
+    created = _tus_create(client, len(junk))
+    assert created.status_code == 201
+    location = created["Location"]
+    patched = client.generic("PATCH", location, junk, content_type="application/offset+octet-stream",
+                             headers={**TUS, "Upload-Offset": "0"})
+    assert patched.status_code == 204
+    upload_id = location.rstrip("/").rsplit("/", 1)[1]
+    part = Path(ResumableUpload.objects.get(pk=upload_id).temp_path)
+    assert part.exists()
+    section = cast.task_a.script.sections.order_by("position").first()
+    resp = client.post(f"/booth/tasks/{cast.task_a.public_id}/sections/{section.pk}/takes/",
+                       {"upload_id": upload_id, "client_id": str(uuid.uuid4()), "sha256": sha(junk), "kind": "take"})
+    assert resp.status_code in (400, 415, 422) and resp.json()["error"]["code"], resp.content
+    assert not ResumableUpload.objects.filter(pk=upload_id).exists(), "the refused upload's row is gone"
+    assert not part.exists(), "and so is its .part file"
+
+
+def test_open_uploads_of_one_user_are_capped(cast, settings):
+    from booth.tests.helpers import login
+
+    settings.UPLOAD_OPEN_BYTES_PER_USER = 3000
+    admin, other = login(cast.admin_x), login(cast.admin_y)
+    assert _tus_create(admin, 2000, "file").status_code == 201
+    refused = _tus_create(admin, 1500, "file")
+    assert refused.status_code == 507 and b"unfinished uploads" in refused.content
+    assert _tus_create(other, 1500, "file").status_code == 201, "another user is not held by the first one's uploads"
+
+
+def test_open_uploads_reserve_their_bytes_against_the_free_space(cast, settings):
+    import shutil
+
+    from booth.tests.helpers import login
+
+    folder = Path(settings.UPLOAD_TEMP_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    settings.UPLOAD_MAX_BYTES = free
+    settings.UPLOAD_OPEN_BYTES_PER_USER = 10 * free
+    share = int(free * 0.6)
+    first = _tus_create(login(cast.admin_x), share, "file")
+    assert first.status_code == 201
+    second = _tus_create(login(cast.admin_y), share, "file")
+    assert second.status_code == 507, "60% + 60% of the free space cannot both be promised"
+    assert b"Not enough space" in second.content
