@@ -50,6 +50,25 @@ def test_callback_signed_with_the_default_secret_changes_nothing_under_the_opera
     assert (voice.status, voice.stage, voice.failure_reason, cast.org_x.credit_balance) == before
     assert mail.messages == []
 
+# --- 7. every stored name uses the validated format's extension ----------------------------------------
+
+
+def test_owner_consent_upload_named_html_is_stored_as_wav(client, named, s3_storage, s3_server, tmp_path):
+    from e2e.services import speech_wav
+    from voicemanager.models import ConsentRecording
+
+    speaker, path = named
+    client.post(path, {"typed_name": "Vera Owner", "native_languages": ["en"], "agree": "on"})
+    wav = speech_wav(tmp_path / "s.wav", "I am aware that recordings of my voice will be used.").read_bytes()
+    resp = client.post(path + "recording/", {
+        "audio": SimpleUploadedFile("evil.html", wav, content_type="text/html"), "client_id": "c1",
+        "sha256": hashlib.sha256(wav).hexdigest(), "kind": "consent"}, HTTP_ACCEPT="application/json")
+    assert resp.status_code == 201, resp.content
+    audio = ConsentRecording.objects.get(speaker=speaker).audio
+    assert audio.file.name.endswith(".wav") and audio.name.endswith(".wav"), (audio.file.name, audio.name)
+    head = s3_server.client().head_object(Bucket=s3_storage, Key=audio.file.name)
+    assert head["ContentType"].startswith("audio/"), head["ContentType"]
+
 # --- 5. bounded disk: rejected tus uploads go at once, open uploads reserve their bytes ---------------
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -113,3 +132,39 @@ def test_open_uploads_reserve_their_bytes_against_the_free_space(cast, settings)
     second = _tus_create(login(cast.admin_y), share, "file")
     assert second.status_code == 507, "60% + 60% of the free space cannot both be promised"
     assert b"Not enough space" in second.content
+
+# --- 9e. bidi and control characters are stripped from names and text, NUL is refused -----------------
+
+RLO = "\u202e"
+
+
+def test_bidi_and_control_characters_are_stripped_and_nul_refused(client, cast, named):
+    from booth.tests.helpers import tone_wav
+    from voicemanager.models import ConsentSignature, Script
+
+    api = Client()
+    upload = api.post("/api/v2/files", {"file": SimpleUploadedFile(f"invoice{RLO}vaw.exe.wav", tone_wav(2.0),
+                                                                   content_type="audio/wav")},
+                      HTTP_X_API_KEY=cast.api_key_x)
+    assert upload.status_code == 201 and RLO not in upload.json()["name"], upload.json()["name"]
+    created = api.post("/api/v2/scripts", {"title": f"Ti{RLO}tle\x07", "language": "en",
+                                           "sections": [f"Hello{RLO} world\x1b[31m.", "Second\u2066 one."]},
+                       content_type="application/json", HTTP_X_API_KEY=cast.api_key_x)
+    assert created.status_code == 201, created.content
+    script = Script.objects.get(organisation=cast.org_x, title="Title")
+    assert [s.text for s in script.sections.order_by("position")] == ["Hello world[31m.", "Second one."]
+
+    speaker, path = named
+    nul = client.post(path, {"typed_name": "Vera Owner\x00", "native_languages": ["en"], "agree": "on"})
+    assert nul.status_code == 400 and not ConsentSignature.objects.filter(speaker=speaker).exists()
+    assert client.post(path, {"typed_name": f"Vera{RLO} Owner\u2067", "native_languages": ["en"],
+                              "agree": "on"}).status_code == 302
+    names = set(ConsentSignature.objects.filter(speaker=speaker).values_list("typed_name", flat=True))
+    assert names == {"Vera Owner"}, names
+
+    client.force_login(cast.admin_x)
+    edit = client.post(f"/vm/scripts/{script.public_id}/sections/1/edit", {"text": "Null\x00 byte"})
+    assert edit.status_code in (200, 302)
+    assert script.sections.get(position=1).text == "Hello world[31m.", "a NUL in the web form changes nothing"
+    page = client.get(f"/vm/scripts/{script.public_id}/").content.decode()
+    assert "NUL" in page, "and the admin is told why"
