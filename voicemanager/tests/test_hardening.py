@@ -133,6 +133,45 @@ def test_open_uploads_reserve_their_bytes_against_the_free_space(cast, settings)
     assert second.status_code == 507, "60% + 60% of the free space cannot both be promised"
     assert b"Not enough space" in second.content
 
+# --- 8. API keys: shown once, revocable with an audit entry, gone with their member ---------------------
+
+
+def test_api_keys_are_shown_once_revocable_and_die_with_their_member(client, cast):
+    from voicemanager.models import ApiKey, AuditEvent, Membership
+
+    org = cast.org_x.public_id
+    client.force_login(cast.admin_x)
+    created = client.post(f"/vm/orgs/{org}/api-keys/", {"name": "ci"})
+    assert created.status_code == 200
+    raw = re.search(r"vmk_[A-Za-z0-9_-]{20,}", created.content.decode()).group(0)
+    assert "no-store" in created["Cache-Control"]
+    assert "messages" not in created.cookies or raw not in created.cookies["messages"].value
+    assert raw not in client.get(f"/vm/orgs/{org}/").content.decode(), "shown once"
+    api = Client()
+    assert api.get("/api/v2/files", HTTP_X_API_KEY=raw).status_code == 200
+
+    key = ApiKey.objects.get(key_hash=ApiKey.hash(raw))
+    member = Client()
+    member.force_login(cast.member_x)
+    assert member.post(f"/vm/orgs/{org}/api-keys/{key.pk}/revoke/").status_code in (403, 404)
+    assert api.get("/api/v2/files", HTTP_X_API_KEY=raw).status_code == 200, "a member cannot revoke"
+    revoked = client.post(f"/vm/orgs/{org}/api-keys/{key.pk}/revoke/")
+    assert revoked.status_code == 302
+    assert api.get("/api/v2/files", HTTP_X_API_KEY=raw).status_code == 401
+    assert AuditEvent.objects.filter(action="api_key.revoked", target_id=key.prefix, actor=cast.admin_x).exists()
+
+    # A second admin's key dies when that admin is removed from the organisation.
+    Membership.objects.filter(user=cast.member_x, organisation=cast.org_x).update(role="admin")
+    member.force_login(cast.member_x)
+    theirs = re.search(r"vmk_[A-Za-z0-9_-]{20,}",
+                       member.post(f"/vm/orgs/{org}/api-keys/", {"name": "theirs"}).content.decode()).group(0)
+    assert api.get("/api/v2/files", HTTP_X_API_KEY=theirs).status_code == 200
+    membership = Membership.objects.get(user=cast.member_x, organisation=cast.org_x)
+    assert client.post(f"/vm/orgs/{org}/members/{membership.pk}/remove/").status_code in (200, 302)
+    assert api.get("/api/v2/files", HTTP_X_API_KEY=theirs).status_code == 401
+    assert AuditEvent.objects.filter(action="api_key.revoked", target_id=theirs[:12],
+                                     details__reason="member_removed").exists()
+
 # --- 9e. bidi and control characters are stripped from names and text, NUL is refused -----------------
 
 RLO = "\u202e"
@@ -168,3 +207,59 @@ def test_bidi_and_control_characters_are_stripped_and_nul_refused(client, cast, 
     assert script.sections.get(position=1).text == "Hello world[31m.", "a NUL in the web form changes nothing"
     page = client.get(f"/vm/scripts/{script.public_id}/").content.decode()
     assert "NUL" in page, "and the admin is told why"
+
+# --- 9a. another organisation's assignment waits for the contractor to accept it ------------------------
+
+
+def test_cross_organisation_assignment_asks_the_contractor_and_reveals_no_account_kind(
+        client, cast, mail, settings, django_capture_on_commit_callbacks):
+    from booth.tests.helpers import login, tone_wav
+    from voicemanager.models import RecordingTask
+
+    settings.SITE_URL = "http://vm.example"
+    script_y = cast.script_y
+    client.force_login(cast.admin_y)
+
+    def assign(email):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/vm/tasks/invite/", {
+                "script": script_y.public_id, "organisation": cast.org_y.public_id, "contractor_email": email,
+                "file_path": "", "due_date": ""}, follow=True)
+        said = " ".join(re.findall(r'<p class="message[^"]*"[^>]*>(.*?)</p>', response.content.decode(), re.S))
+        where = re.sub(r"(tsk|scr|org)_[0-9a-z]+", "ID", response.redirect_chain[-1][0] if response.redirect_chain else "")
+        return response.status_code, where, re.sub(r"[\w.+-]+@example\.com", "EMAIL", said)
+
+    answers = {kind: assign(email) for kind, email in [
+        ("contractor of another org", cast.contractor_a.email), ("team account", cast.member_x.email),
+        ("no account", "nobody-yet@example.com")]}
+    assert len(set(answers.values())) == 1, f"the form tells what account an email has: {answers}"
+    assert next(iter(answers.values()))[0] == 200
+
+    task = RecordingTask.objects.get(organisation=cast.org_y, contractor_email=cast.contractor_a.email)
+    assert task.status == "invited" and task.speaker is None and task.invitation is not None
+    booth = login(cast.contractor_a)
+    assert script_y.title not in booth.get("/booth/").content.decode(), "not in the booth before acceptance"
+    upload = Client().post("/api/v2/files", {"file": SimpleUploadedFile("a.wav", tone_wav(2.0), content_type="audio/wav"),
+                                             "speakerId": cast.speaker_a.public_id}, HTTP_X_API_KEY=cast.api_key_y)
+    assert upload.status_code == 404 and upload.json()["error"]["code"] == "speaker_not_found"
+
+    from e2e.services import message_text
+
+    [invitation_mail] = [m for m in mail.to(cast.contractor_a.email) if "/invite/" in message_text(m)]
+    token = re.search(r"/invite/([^/\s]+)/", message_text(invitation_mail)).group(1)
+    accepted = booth.post(f"/invite/{token}/", {}, follow=True)
+    assert accepted.status_code == 200
+    task.refresh_from_db()
+    assert task.status == "accepted" and task.speaker == cast.speaker_a
+    assert script_y.title in booth.get("/booth/").content.decode()
+
+
+def test_team_invitation_does_not_tell_another_organisations_contractor_from_a_new_email(cast):
+    from voicemanager.accounts import team
+
+    # contractor B records for org X; org Y's admin learns nothing from inviting that address
+    team.invite_member(cast.org_y, cast.contractor_a.email, "member", cast.admin_y)
+    team.invite_member(cast.org_y, "fresh@example.com", "member", cast.admin_y)
+    invitation = cast.org_y.invitations.get(email=cast.contractor_a.email)
+    with pytest.raises(team.TeamError, match="booth"):
+        team.accept_invitation(invitation, cast.contractor_a)
