@@ -172,6 +172,34 @@ def test_api_keys_are_shown_once_revocable_and_die_with_their_member(client, cas
     assert AuditEvent.objects.filter(action="api_key.revoked", target_id=theirs[:12],
                                      details__reason="member_removed").exists()
 
+# --- 9d. oversized or malformed input answers JSON, never 500 -----------------------------------------
+
+
+def test_oversized_and_malformed_input_answers_json(cast):
+    from booth.tests.helpers import give_consent, login, tone_wav
+
+    api = Client(raise_request_exception=False)
+    long_name = api.post("/api/v2/files", {"file": SimpleUploadedFile("a." + "b" * 1000, tone_wav(30.0),
+                                                                      content_type="audio/wav"),
+                                           "name": "n" * 1000}, HTTP_X_API_KEY=cast.api_key_x)
+    assert long_name.status_code == 201, long_name.content[:300]
+    assert len(long_name.json()["name"].encode()) <= 255
+    body = '{"title": "t", "language": "en", "sections": ["' + "x" * (10 * 1024 * 1024) + '"]}'
+    script = api.post("/api/v2/scripts", body, content_type="application/json", HTTP_X_API_KEY=cast.api_key_x)
+    assert script.status_code == 413 and script.json()["error"]["code"] == "too_large"
+
+    booth = login(cast.contractor_a)
+    booth.raise_request_exception = False
+    give_consent(booth, cast.task_a)
+    section = cast.task_a.script.sections.order_by("position").first()
+    url = f"/booth/tasks/{cast.task_a.public_id}/sections/{section.pk}/takes/"
+    for what, response in [
+        ("no boundary", booth.post(url, b"--xx\r\nbroken", content_type="multipart/form-data")),
+        ("too many fields", booth.post(url, {f"f{i}": "x" for i in range(1200)})),
+    ]:
+        assert response.status_code == 400 and response["Content-Type"] == "application/json", (what, response.content)
+        assert response.json()["error"]["code"] in ("bad_multipart", "too_many_fields"), what
+
 # --- 9e. bidi and control characters are stripped from names and text, NUL is refused -----------------
 
 RLO = "\u202e"
@@ -207,6 +235,31 @@ def test_bidi_and_control_characters_are_stripped_and_nul_refused(client, cast, 
     assert script.sections.get(position=1).text == "Hello world[31m.", "a NUL in the web form changes nothing"
     page = client.get(f"/vm/scripts/{script.public_id}/").content.decode()
     assert "NUL" in page, "and the admin is told why"
+
+# --- 9b. /forget/ and password reset are throttled by address and by email ------------------------------
+
+
+def test_forget_and_password_reset_are_throttled_by_email_and_by_address(client, cast, mail, settings,
+                                                                         django_capture_on_commit_callbacks):
+    settings.THROTTLE_PER_EMAIL, settings.THROTTLE_PER_ADDRESS = 3, 5
+    form = {"first_name": "Vera", "last_name": "Victim", "organisation_ref": cast.org_x.public_id,
+            "voice_alias": "any", "scope": "voice_and_recordings"}
+    answers = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(6):
+            answers.append(client.post("/forget/", {**form, "email": "victim@example.com"},
+                                       REMOTE_ADDR="198.51.100.1").status_code)
+    assert answers == [302, 302, 302, 429, 429, 429], answers
+    assert len(mail.to("victim@example.com")) == 3, "at most 3 confirmation emails an hour to one address"
+    with django_capture_on_commit_callbacks(execute=True):
+        spread = [client.post("/forget/", {**form, "email": f"v{i}@example.com"}, REMOTE_ADDR="198.51.100.2")
+                  .status_code for i in range(7)]
+    assert spread == [302] * 5 + [429] * 2, "one client address: at most 5 an hour, whatever the emails"
+
+    reset = [client.post("/accounts/password_reset/", {"email": cast.admin_x.email}, REMOTE_ADDR="198.51.100.3")
+             .status_code for _ in range(5)]
+    assert reset == [302, 302, 302, 429, 429], reset
+    assert len(mail.to(cast.admin_x.email)) == 3
 
 # --- 9a. another organisation's assignment waits for the contractor to accept it ------------------------
 

@@ -11,15 +11,22 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
+from voicemanager.core import throttle
 from voicemanager.deletion import intake
 from voicemanager.deletion.forms import DeletionRequestForm
 from voicemanager.deletion.report import request_from_report_token
+
+THROTTLED = "deletion.request_form_sent"
 
 
 @require_http_methods(["GET", "POST"])
 def forget_form(request: HttpRequest) -> HttpResponse:
     form = DeletionRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if not throttle.allowed(THROTTLED, request, email):
+            return render(request, "deletion/forget_form.html", {"form": form, "throttled": True}, status=429)
+        throttle.record(THROTTLED, request, email)
         intake.file_request(**form.cleaned_data, via="public")
         return redirect("forget_sent")
     return render(request, "deletion/forget_form.html", {"form": form}, status=400 if form.errors else 200)
