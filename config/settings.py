@@ -198,6 +198,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": CELERY_KEY_PREFIX}
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
+# A running job stamps its outbox message this often; silent this long, it is sent again (core/outbox.py).
+OUTBOX_HEARTBEAT_S = env.float("OUTBOX_HEARTBEAT_S", default=15.0)
+OUTBOX_DEAD_AFTER_S = env.float("OUTBOX_DEAD_AFTER_S", default=90.0)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
