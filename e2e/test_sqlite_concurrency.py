@@ -29,7 +29,7 @@ SETUP = r"""
 import io, django
 django.setup()
 from django.core.files import File
-from voicemanager.demo import create_demo
+from voicemanager.core.demo import create_demo
 from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, ConsentSignature
 demo = create_demo()
 task, speaker = demo.task, demo.task.speaker

@@ -51,7 +51,7 @@ def _may_reclaim(task: Task) -> bool:
     same figures, and a denoise output is attached once under a row lock.
     """
     return (bool((task.request.delivery_info or {}).get("redelivered")) or task.request.retries > 0
-            or outbox.taken_over(task.request.id))
+            or outbox.taken_over(getattr(task.request, "id", None)))
 
 
 def _reset(update) -> None:

@@ -119,6 +119,8 @@ def pending(now=None):
 
 def taken_over(task_id) -> bool:
     """Was this job re-sent because the worker running it died? Then its claim on its row is stale."""
+    if not task_id:
+        return False
     try:
         return OutboxMessage.objects.filter(pk=task_id, takeovers__gt=0).exists()
     except (DatabaseError, ValueError, ValidationError):
