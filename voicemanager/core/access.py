@@ -11,7 +11,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from voicemanager.models import AudioFile, Membership, Organisation, RecordingTask, Script, Voice
+from voicemanager.models import (
+    AudioFile,
+    ConsentRecording,
+    CreditQuote,
+    DeletionRequest,
+    Invitation,
+    Membership,
+    Organisation,
+    RecordingTask,
+    Script,
+    Speaker,
+    Take,
+    Voice,
+)
 
 
 def _login_and(allowed, view):
@@ -113,3 +126,72 @@ def get_task_for_contractor(request, public_id: str) -> RecordingTask:
         RecordingTask.objects.for_contractor(request.user).select_related("script", "organisation", "speaker"),
         public_id=public_id,
     )
+
+
+def get_take_for_contractor(request, task_public_id: str, take_public_id: str) -> Take:
+    """A take of the contractor's own task (the booth's take actions)."""
+    task = get_task_for_contractor(request, task_public_id)
+    return get_object_or_404(Take.objects.select_related("section", "task"), task=task, public_id=take_public_id)
+
+
+def get_take_for_member(request, task_public_id: str, take_public_id: str) -> Take:
+    """A take of a task of one of the user's organisations."""
+    task = get_task_for_member(request, task_public_id)
+    return get_object_or_404(Take.objects.select_related("section", "task"), task=task, public_id=take_public_id)
+
+
+def get_voice_owner_for_member(request, public_id: str) -> Speaker:
+    """A voice owner of one of the user's organisations, else 404."""
+    return get_object_or_404(
+        Speaker.objects.select_related("organisation").filter(
+            kind=Speaker.Kind.VOICE_OWNER, organisation__in=user_organisations(request.user)),
+        public_id=public_id,
+    )
+
+
+def get_consent_recording_for_member(request, speaker_public_id: str, pk: int) -> ConsentRecording:
+    speaker = get_voice_owner_for_member(request, speaker_public_id)
+    return get_object_or_404(ConsentRecording.objects.select_related("audio"), pk=pk, speaker=speaker,
+                             organisation=speaker.organisation)
+
+
+def get_membership_for_admin(request, org_public_id: str, pk: int) -> tuple[Organisation, Membership]:
+    org = get_org_for_admin(request, org_public_id)
+    return org, get_object_or_404(Membership.objects.select_related("user"), pk=pk, organisation=org)
+
+
+def get_team_invitation_for_admin(request, org_public_id: str, pk: int, *, open_only: bool = False
+                                  ) -> tuple[Organisation, Invitation]:
+    """A team invitation of an organisation the user administers; ``open_only``: not accepted or revoked."""
+    org = get_org_for_admin(request, org_public_id)
+    invitations = Invitation.objects.filter(organisation=org, kind=Invitation.Kind.TEAM)
+    if open_only:
+        invitations = invitations.filter(accepted_at=None, revoked_at=None)
+    return org, get_object_or_404(invitations, pk=pk)
+
+
+def get_quote_for_admin(request, org_public_id: str, pk: int) -> CreditQuote:
+    org = get_org_for_admin(request, org_public_id)
+    return get_object_or_404(CreditQuote.objects.select_related("voice", "organisation"), pk=pk, organisation=org)
+
+
+def _staff_only(request) -> None:
+    """The views' decorators already turned everyone else away; this keeps the helper safe on its own."""
+    if not (request.user.is_authenticated and request.user.is_staff):
+        raise Http404("Not found")
+
+
+def get_org_for_staff(request, public_id: str) -> Organisation:
+    _staff_only(request)
+    return get_object_or_404(Organisation, public_id=public_id)
+
+
+def get_voice_for_staff(request, public_id: str) -> Voice:
+    _staff_only(request)
+    return get_object_or_404(Voice.objects.select_related("organisation", "task", "speaker"), public_id=public_id)
+
+
+def get_deletion_request_for_staff(request, public_id: str) -> DeletionRequest:
+    _staff_only(request)
+    return get_object_or_404(DeletionRequest.objects.select_related("organisation", "approved_by"),
+                             public_id=public_id)

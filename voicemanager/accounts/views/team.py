@@ -6,23 +6,19 @@ from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from voicemanager.accounts import team
 from voicemanager.accounts.forms import JoinSignupForm, TeamInviteForm
-from voicemanager.core.access import get_org_for_admin, team_required, user_organisations
+from voicemanager.core.access import (
+    admin_organisations,
+    get_membership_for_admin,
+    get_team_invitation_for_admin,
+    team_required,
+)
 from voicemanager.models import Invitation, InvitationError, Membership, Organisation, User
-
-
-def admin_orgs(user):
-    """Organisations where the user may invite and manage members (staff: all)."""
-    return user_organisations(user) if user.is_staff else Organisation.objects.administered_by(user)
-
-
-
-
 
 
 def contractor_invite_url() -> str:
@@ -33,7 +29,7 @@ def contractor_invite_url() -> str:
 @team_required
 def invite(request: HttpRequest) -> HttpResponse:
     """Voice manager → Invite new users: a team member here, or a voice talent via the assign page."""
-    orgs = list(admin_orgs(request.user).order_by("name"))
+    orgs = list(admin_organisations(request.user).order_by("name"))
     if not orgs:
         raise PermissionDenied("Only an admin of an organisation can invite people.")
     form = TeamInviteForm(request.POST or None, organisations=orgs,
@@ -51,11 +47,6 @@ def invite(request: HttpRequest) -> HttpResponse:
                   {"form": form, "contractor_url": contractor_invite_url()})
 
 
-def _membership(request: HttpRequest, org_id: str, pk: int) -> tuple[Organisation, Membership]:
-    org = get_org_for_admin(request, org_id)
-    return org, get_object_or_404(Membership.objects.select_related("user"), pk=pk, organisation=org)
-
-
 def _members_response(request: HttpRequest, org: Organisation) -> HttpResponse:
     from voicemanager.accounts.views.orgs import org_context
 
@@ -67,7 +58,7 @@ def _members_response(request: HttpRequest, org: Organisation) -> HttpResponse:
 @team_required
 @require_POST
 def member_role(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
-    org, membership = _membership(request, org_id, pk)
+    org, membership = get_membership_for_admin(request, org_id, pk)
     try:
         team.change_role(membership, request.POST.get("role", ""), request.user)
         messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
@@ -79,7 +70,7 @@ def member_role(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
 @team_required
 @require_POST
 def member_remove(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
-    org, membership = _membership(request, org_id, pk)
+    org, membership = get_membership_for_admin(request, org_id, pk)
     try:
         team.remove_member(membership, request.user)
         messages.success(request, f"{membership.user.email} was removed from {org.name}.")
@@ -94,8 +85,7 @@ def member_remove(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
 @team_required
 @require_POST
 def invitation_revoke(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
-    org = get_org_for_admin(request, org_id)
-    invitation = get_object_or_404(Invitation, pk=pk, organisation=org, kind=Invitation.Kind.TEAM)
+    org, invitation = get_team_invitation_for_admin(request, org_id, pk)
     team.revoke_invitation(invitation, request.user)
     messages.success(request, f"The invitation to {invitation.email} was revoked.")
     return _members_response(request, org)
@@ -104,9 +94,7 @@ def invitation_revoke(request: HttpRequest, org_id: str, pk: int) -> HttpRespons
 @team_required
 @require_POST
 def invitation_resend(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
-    org = get_org_for_admin(request, org_id)
-    invitation = get_object_or_404(Invitation, pk=pk, organisation=org, kind=Invitation.Kind.TEAM,
-                                   accepted_at=None, revoked_at=None)
+    org, invitation = get_team_invitation_for_admin(request, org_id, pk, open_only=True)
     try:
         team.invite_member(org, invitation.email, invitation.role, request.user)
         messages.success(request, f"A new link was sent to {invitation.email}; the old one no longer works.")

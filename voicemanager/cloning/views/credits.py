@@ -4,12 +4,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from voicemanager.cloning import credits
 from voicemanager.cloning.forms import AddCreditsForm, QuoteForm
-from voicemanager.core.access import get_org_for_admin, staff_required, team_required, user_organisations
+from voicemanager.core.access import (
+    admin_organisations,
+    get_org_for_admin,
+    get_quote_for_admin,
+    staff_required,
+    team_required,
+)
 from voicemanager.models import CreditQuote, Organisation, Voice
 
 LEDGER_ROWS = 200
@@ -28,8 +34,7 @@ def quotable_voices(org: Organisation):
 @team_required
 def credits_home(request: HttpRequest) -> HttpResponse:
     """One organisation: straight to its ledger; several: a list with balances."""
-    orgs = list((user_organisations(request.user) if request.user.is_staff
-                 else Organisation.objects.administered_by(request.user)).order_by("name"))
+    orgs = list(admin_organisations(request.user).order_by("name"))
     if len(orgs) == 1:
         return redirect("credits_org", org_id=orgs[0].public_id)
     rows = [(org, credits.balance(org)) for org in orgs]
@@ -96,15 +101,10 @@ def quote_create(request: HttpRequest, org_id: str) -> HttpResponse:
     return render(request, "voicemanager/credits/org.html", context, status=400)
 
 
-def _quote(request: HttpRequest, org_id: str, pk: int) -> CreditQuote:
-    org = get_org_for_admin(request, org_id)
-    return get_object_or_404(CreditQuote.objects.select_related("voice", "organisation"), pk=pk, organisation=org)
-
-
 @team_required
 @require_POST
 def quote_accept(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
-    quote = _quote(request, org_id, pk)
+    quote = get_quote_for_admin(request, org_id, pk)
     try:
         credits.accept_quote(quote, request.user)
         messages.success(request, f"Accepted: {quote.amount} credits charged for {quote.voice.alias}. "
@@ -117,7 +117,7 @@ def quote_accept(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
 @team_required
 @require_POST
 def quote_decline(request: HttpRequest, org_id: str, pk: int) -> HttpResponse:
-    quote = _quote(request, org_id, pk)
+    quote = get_quote_for_admin(request, org_id, pk)
     try:
         credits.decline_quote(quote, request.user)
         messages.success(request, f"Declined the quote for {quote.voice.alias}; it will not be forwarded.")

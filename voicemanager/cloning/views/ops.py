@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from voicemanager.cloning import voices as cloning
 from voicemanager.core import audit
-from voicemanager.core.access import staff_required
+from voicemanager.core.access import get_voice_for_staff, staff_required
 from voicemanager.models import Voice, VoicePackage
 
 ACTIVE = (Voice.Stage.NEW, Voice.Stage.PACKAGED, Voice.Stage.FORWARDED, Voice.Stage.RECEIVED, Voice.Stage.TRAINING)
-
-
-def _voice(public_id: str) -> Voice:
-    return get_object_or_404(Voice.objects.select_related("organisation", "task", "speaker"), public_id=public_id)
 
 
 @staff_required
@@ -35,7 +31,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def detail(request: HttpRequest, voice_id: str) -> HttpResponse:
-    voice = _voice(voice_id)
+    voice = get_voice_for_staff(request, voice_id)
     package = VoicePackage.objects.filter(voice=voice).first()
     next_stages = sorted(cloning.NEXT_STAGES.get(voice.stage, set()), key=list(Voice.Stage.values).index)
     return render(request, "voicemanager/ops/cloning_detail.html",
@@ -44,7 +40,7 @@ def detail(request: HttpRequest, voice_id: str) -> HttpResponse:
 
 @staff_required
 def package_download(request: HttpRequest, voice_id: str) -> HttpResponse:
-    voice = _voice(voice_id)
+    voice = get_voice_for_staff(request, voice_id)
     package = VoicePackage.objects.filter(voice=voice, built_at__isnull=False).first()
     if package is None or not package.file:
         raise Http404("The package is not built yet.")
@@ -59,7 +55,7 @@ def package_download(request: HttpRequest, voice_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def set_stage(request: HttpRequest, voice_id: str) -> HttpResponse:
-    voice = _voice(voice_id)
+    voice = get_voice_for_staff(request, voice_id)
     stage = request.POST.get("stage", "")
     try:
         cloning.advance_stage(voice, stage, reason=request.POST.get("reason", ""), actor=request.user)

@@ -4,26 +4,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from voicemanager.consent import owner_links as owner_consent
 from voicemanager.consent.forms import SignForm, VoiceOwnerForm
-from voicemanager.core.access import require_admin_of, team_required, user_organisations
-from voicemanager.models import ConsentDocument, ConsentRecording, Organisation, Speaker
-
-
-def _admin_orgs(user):
-    return user_organisations(user) if user.is_staff else Organisation.objects.administered_by(user)
-
-
-def get_voice_owner_for_member(request: HttpRequest, public_id: str) -> Speaker:
-    """A voice owner of one of the user's organisations, else 404."""
-    return get_object_or_404(
-        Speaker.objects.select_related("organisation").filter(
-            kind=Speaker.Kind.VOICE_OWNER, organisation__in=user_organisations(request.user)),
-        public_id=public_id,
-    )
+from voicemanager.core.access import (
+    admin_organisations,
+    get_consent_recording_for_member,
+    get_voice_owner_for_member,
+    require_admin_of,
+    team_required,
+    user_organisations,
+)
+from voicemanager.models import ConsentDocument, ConsentRecording, Speaker
 
 
 @team_required
@@ -31,7 +25,7 @@ def voice_owners(request: HttpRequest) -> HttpResponse:
     owners = (Speaker.objects.select_related("organisation")
               .filter(kind=Speaker.Kind.VOICE_OWNER, organisation__in=user_organisations(request.user))
               .order_by("organisation__name", "full_name"))
-    admin_orgs = list(_admin_orgs(request.user).order_by("name"))
+    admin_orgs = list(admin_organisations(request.user).order_by("name"))
     form = VoiceOwnerForm(request.POST or None, organisations=admin_orgs)
     if request.method == "POST":
         if not admin_orgs:
@@ -79,9 +73,7 @@ def voice_owner_resend(request: HttpRequest, speaker_id: str) -> HttpResponse:
 
 @team_required
 def voice_owner_audio(request: HttpRequest, speaker_id: str, pk: int) -> FileResponse:
-    speaker = get_voice_owner_for_member(request, speaker_id)
-    recording = get_object_or_404(ConsentRecording.objects.select_related("audio"), pk=pk, speaker=speaker,
-                                  organisation=speaker.organisation)
+    recording = get_consent_recording_for_member(request, speaker_id, pk)
     return FileResponse(recording.audio.file.open("rb"), content_type="audio/wav" if recording.audio.name.endswith(
         ".wav") else "application/octet-stream")
 

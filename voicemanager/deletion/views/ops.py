@@ -8,27 +8,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from voicemanager.core.access import staff_required
+from voicemanager.core.access import get_deletion_request_for_staff, staff_required
 from voicemanager.deletion import backup, intake, process
 from voicemanager.deletion.forms import DeletionRequestForm
 from voicemanager.deletion.report import events, report_url
 from voicemanager.models import DeletionRequest
 
 S = DeletionRequest.Status
-
-
-def _get_request_for_staff(request: HttpRequest, public_id: str) -> DeletionRequest:
-    """Staff see every request; the decorator already turned everyone else away."""
-    if not request.user.is_staff:
-        from django.http import Http404
-
-        raise Http404("Not found")
-    return get_object_or_404(DeletionRequest.objects.select_related("organisation", "approved_by"),
-                             public_id=public_id)
 
 
 @staff_required
@@ -59,7 +49,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     found = req.found or {}
     context = {
         "req": req, "found": found, "events": events(req),
@@ -81,7 +71,7 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def approve(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     if process.approve(req, request.user):
         messages.success(request, "Approved: " + ("deleting now (urgent, no backup)." if req.urgent
                                                   else "backing up, then deleting."))
@@ -93,7 +83,7 @@ def approve(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def reject(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     if process.reject(req, request.user, request.POST.get("reason", "").strip()[:500]):
         messages.success(request, "Request rejected; nothing was deleted.")
     else:
@@ -104,7 +94,7 @@ def reject(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def retry(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     if process.retry(req, request.user):
         messages.success(request, "Retrying: deletion runs again on what remains, then verification.")
     else:
@@ -115,7 +105,7 @@ def retry(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def resume(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     process.resume(req, request.user)
     messages.success(request, "Queued again for a worker.")
     return redirect("ops_deletion_detail", public_id=req.public_id)
@@ -124,7 +114,7 @@ def resume(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_required
 @require_POST
 def restore(request: HttpRequest, public_id: str) -> HttpResponse:
-    req = _get_request_for_staff(request, public_id)
+    req = get_deletion_request_for_staff(request, public_id)
     if not backup.restorable(req):
         messages.error(request, "There is no backup that can still be restored for this request.")
     else:

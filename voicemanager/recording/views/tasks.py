@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from voicemanager.core.access import (
     admin_organisations,
+    get_take_for_member,
     get_task_for_member,
     require_admin_of,
     team_required,
@@ -151,8 +152,7 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
 @team_required
 def take_audio(request: HttpRequest, task_id: str, take_id: str) -> FileResponse:
     """Stream a take from storage to a member of the task's organisation (media is never public)."""
-    task = get_task_for_member(request, task_id)
-    take = get_object_or_404(Take, task=task, public_id=take_id)
+    take = get_take_for_member(request, task_id, take_id)
     if not take.file:
         raise Http404("No audio")
     try:

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
 from voicemanager.cloning import credits
 from voicemanager.core import audit
-from voicemanager.core.access import staff_required
+from voicemanager.core.access import get_org_for_staff, staff_required
 from voicemanager.models import AuditEvent, Organisation, RecordingTask, Script
 from voicemanager.scripts.editing import create_script
 from voicemanager.scripts.forms import StaffScriptForm
 from voicemanager.scripts.importing import ScriptImportError, split_text
-
-
-def _org(public_id: str) -> Organisation:
-    return get_object_or_404(Organisation, public_id=public_id)
 
 
 @staff_required
@@ -32,7 +28,7 @@ def ops_orgs(request: HttpRequest) -> HttpResponse:
 @staff_required
 def ops_org(request: HttpRequest, org_id: str) -> HttpResponse:
     """An organisation's scripts and tasks as an operator sees them; the visit is audited."""
-    org = _org(org_id)
+    org = get_org_for_staff(request, org_id)
     tasks = (RecordingTask.objects.for_org(org).with_progress().select_related("script", "speaker")
              .order_by("-created_at"))
     audit.record("staff.org_tasks_viewed", actor=request.user, organisation=org, target=org)
@@ -47,7 +43,7 @@ def ops_org(request: HttpRequest, org_id: str) -> HttpResponse:
 
 @staff_required
 def ops_script_create(request: HttpRequest, org_id: str) -> HttpResponse:
-    org = _org(org_id)
+    org = get_org_for_staff(request, org_id)
     form = StaffScriptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
