@@ -125,7 +125,9 @@ class S3Server:
         self.process = subprocess.Popen(
             [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={self.data_dir}", "-s3",
              f"-s3.port={base}", f"-master.port={base + 1000}", f"-volume.port={base + 2000}",
-             f"-filer.port={base + 3000}", "-master.volumeSizeLimitMB=16", "-volume.max=0"],
+             f"-filer.port={base + 3000}",
+             "-s3.port.iceberg=0", "-s3.port.lance=0",  # their fixed ports (8181, 9101) clash between runs
+             "-master.volumeSizeLimitMB=16", "-volume.max=0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         self.started_here = True

@@ -247,6 +247,7 @@ def build_world(cast) -> dict[str, Side]:
             job=m.DenoiseJob.objects.create(source=audio, engine="spectral", batch=f"iso-batch-{key.lower()}"),
             entry=m.CreditEntry.objects.create(organisation=org, amount=1000, reason="isolation seed"),
             quote=m.CreditQuote.objects.create(organisation=org, voice=voice, amount=10),
+            export=_export(m, org, task),
             owner_speaker=m.Speaker.objects.create(kind=m.Speaker.Kind.VOICE_OWNER, organisation=org, email=f"owner-{key}@example.com",
                                                    full_name=f"Owner {key}"),
             membership=org.memberships.get(role="admin"),
@@ -258,6 +259,13 @@ def build_world(cast) -> dict[str, Side]:
             statement="I consent.")
     sides["X"].extra_ids.add(cast.task_b.public_id)  # contractor B's task in org X: not org Y's, not contractor A's
     return sides
+
+
+def _export(m, org, task):
+    export = m.DataSetExport(organisation=org, task=task, state=m.DataSetExport.State.DONE, size=22)
+    export.file.save("set.zip", ContentFile(b"PK\x05\x06" + b"\x00" * 18), save=False)
+    export.save()
+    return export
 
 
 def _package(m, voice):
@@ -302,7 +310,7 @@ PARAMS = {
     "deletion_id": _obj("deletion"), "request_id": _obj("deletion"), "batch": _obj("job", "batch"),
     "speaker_id": lambda side, route: side.objects["owner_speaker" if "voice-owners" in route else "speaker"].public_id,
     "owner_id": _obj("owner_speaker"), "upload_id": _obj("upload", "id"), "job_id": _obj("job", "pk"),
-    "quote_id": _obj("quote", "pk"), "invitation_id": _obj("invitation", "pk"),
+    "quote_id": _obj("quote", "pk"), "export_id": _obj("export"), "invitation_id": _obj("invitation", "pk"),
     "membership_id": _obj("membership", "pk"), "member_id": _obj("membership", "pk"),
     "key_id": _obj("api_key", "pk"), "api_key_id": _obj("api_key", "pk"), "entry_id": _obj("entry", "pk"),
     "section_id": _obj("section", "pk"), "alias": _obj("voice", "alias"),

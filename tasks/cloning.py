@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from voicemanager.cloning import packaging
+from voicemanager.cloning import exports, packaging
 from voicemanager.core import outbox
 
 
@@ -28,3 +28,13 @@ def forward_voice(self, voice_pk: int) -> None:
                           takeover=outbox.taken_over(self.request.id))
     except packaging.RetryLater as exc:
         raise self.retry(exc=exc.cause, countdown=exc.countdown) from exc
+
+
+@shared_task(bind=True, name="tasks.cloning.build_task_export", acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(OSError, OperationalError), retry_backoff=True, retry_backoff_max=600, max_retries=5,
+             soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
+def build_task_export(self, export_pk: int) -> None:
+    """The admin's download of a task's set (``voicemanager/cloning/exports.py``)."""
+    redelivered = (bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
+                   or outbox.taken_over(self.request.id))  # its worker died: the outbox re-sent it
+    exports.build(export_pk, may_reclaim=redelivered)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from voicemanager.consent.signing import consent_problem
 from voicemanager.core.access import get_take_for_contractor, get_task_for_contractor
 from voicemanager.models import RecordingTask, Take
+from voicemanager.recording import reviews
 from voicemanager.recording.takes import EDITABLE, TakeError, delete_take, seconds_recorded, submit_take
 
 
@@ -25,6 +26,9 @@ def _position(task: RecordingTask, sections: list, requested: str | None) -> int
     n = len(sections)
     if requested and requested.isdigit() and 1 <= int(requested) <= n:
         return int(requested)
+    first_request = next(iter(reviews.booth_requests(task)), None)
+    if first_request:  # retake requests come first
+        return first_request["position"]
     if 1 <= task.current_section <= n:
         return task.current_section
     submitted = set(Take.objects.filter(task=task, kind=Take.Kind.TAKE, status=Take.Status.SUBMITTED)
@@ -42,6 +46,9 @@ def panel_context(task: RecordingTask, position: int, *, message: str = "", fini
     section_takes = [t for t in takes if section and t.section_id == section.pk]
     if task.current_section != position:
         RecordingTask.objects.filter(pk=task.pk).update(current_section=position)
+    retakes = reviews.booth_requests(task)
+    requested = {r["section_id"] for r in retakes}
+    paused = reviews.screening_blocks(task, section) if section else ""
     return {
         "task": task, "sections": sections, "section": section, "position": position, "n": n,
         "prev": sections[position - 2] if position > 1 else None,
@@ -51,10 +58,15 @@ def panel_context(task: RecordingTask, position: int, *, message: str = "", fini
         "n_submitted": len(submitted), "submitted_ids": submitted,
         "percent": round(100 * len(submitted) / n) if n else 0,
         "seconds": seconds_recorded(task),
-        "editable": task.status in EDITABLE,
+        "editable": task.status in EDITABLE and not paused,
+        "retakes": retakes, "paused": paused,
+        "section_request": next((r for r in retakes if section and r["section_id"] == section.pk), None),
+        "screening": {"waiting": task.screening_waiting, "sections": task.screening_sections},
         "is_submitted": task.status != RecordingTask.Status.RECORDING and task.submitted_at is not None,
         "message": message, "finished": finished,
-        "section_states": [(i, s, s.pk in submitted) for i, s in enumerate(sections, 1)],
+        # the list puts sections with retake requests first
+        "section_states": sorted([(i, s, s.pk in submitted and s.pk not in requested)
+                                  for i, s in enumerate(sections, 1)], key=lambda st: st[1].pk not in requested),
     }
 
 
@@ -79,7 +91,11 @@ def booth_page(request: HttpRequest, task_id: str) -> HttpResponse:
 
 
 def _next_open(task: RecordingTask, after: int) -> int:
-    """The next section without a submitted take, after ``after`` (wrapping); ``after`` if none."""
+    """The next section with a retake request, else the next without a submitted take, after ``after``
+    (wrapping); ``after`` if none."""
+    request = next((r for r in reviews.booth_requests(task) if r["position"] != after), None)
+    if request:
+        return request["position"]
     sections = list(task.script.sections.order_by("position"))
     submitted = set(Take.objects.filter(task=task, kind=Take.Kind.TAKE, status=Take.Status.SUBMITTED)
                     .values_list("section_id", flat=True))

@@ -17,6 +17,7 @@ from voicemanager.consent.signing import consent_problem
 from voicemanager.core.access import get_task_for_contractor
 from voicemanager.files.tus import UploadNotAvailable, claim_completed_upload, release_upload
 from voicemanager.models import Section, Take
+from voicemanager.recording import reviews
 from voicemanager.recording.takes import EDITABLE
 from voicemanager.recording.uploads import (
     KINDS,
@@ -85,6 +86,8 @@ def _handle(request: HttpRequest, task_public_id: str, kind: str, section_id: in
         return error(403, "consent_required", "Please read and sign the current consent documents before recording.")
     if task.status not in EDITABLE:
         return error(409, "task_closed", "This task is being processed; it no longer accepts recordings.")
+    if section is not None and (paused := reviews.screening_blocks(task, section)):
+        return error(409, "screening", paused)
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.TAKE_MAX_BYTES + 1024 * 1024:
         return error(413, "too_large", f"The recording is larger than the {settings.TAKE_MAX_BYTES / 1e6:.0f} MB limit.")
     posted = request.POST.get("kind")

@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from e2e.services import speech_wav, wait_until
 from tasks import files as jobs
+from voicemanager.cloning import gate as quality_gate
 from voicemanager.files import denoising
 from voicemanager.models import AudioFile, DenoiseJob, RecordingTask, Take
+from voicemanager.recording import reviews
 
 TEXT = "Please call Stella and ask her to bring these things with her from the store."
 
@@ -228,6 +230,13 @@ def test_task_becomes_ready_when_its_takes_are_processed(cast, noisy_wav):
     assert denoising.refresh_task_status(task.pk) == "processing"
     for f in files[1:]:
         jobs.process_new_file.apply(args=[f.pk]).get()
+    # the noisy takes fail QC: the task waits for a review instead of becoming ready
+    for f in files:
+        f.refresh_from_db()
+        assert "too_noisy" in [x["code"] for x in quality_gate.failures_of(f)]
+    assert denoising.refresh_task_status(task.pk) == "review"
+    for take in task.takes.filter(status="submitted"):
+        reviews.approve(task, take.public_id, cast.admin_x)  # a reviewer lets them through
     assert denoising.refresh_task_status(task.pk) == "ready"
 
 

@@ -84,6 +84,9 @@ class Organisation(models.Model):
     )
     denoise_engine = models.CharField(max_length=16, choices=DenoiseEngine.choices, default=DenoiseEngine.SPECTRAL)
     denoise_strength = models.FloatField(default=0.8)
+    review_takes = models.BooleanField(
+        default=False, help_text="Every take needs an admin's approval before a task is ready "
+        "(otherwise a take that passed QC is enough).")
 
     objects = OrganisationQuerySet.as_manager()
 

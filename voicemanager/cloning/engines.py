@@ -12,7 +12,9 @@ How a set is cut down (the order matters and is what ``discardedFiles`` reports)
 2. files beyond the maximum count (in the order given) → discarded;
 3. files that would push the total size over the cap (in the order given) → discarded;
 4. whole set: what is left must reach the minimum total duration, otherwise the set is
-   refused (``SetRejected``), since nothing sensible can be trained from it.
+   refused (``set_too_short``), since nothing sensible can be trained from it. Its message
+   gives the real amounts ("You have 0.5 of the 30 minutes needed."); booth takes of a set
+   that short are discarded with that same code and message, not with the joining rule.
 
 Professional sets recorded in the booth are many short takes. Such takes (files that belong
 to a recording task) are not discarded for being short: the packager joins them, in section
@@ -103,6 +105,7 @@ class Evaluation:
     set_errors: list[dict] = field(default_factory=list)
     total_s: float = 0.0
     total_bytes: int = 0
+    available_s: float = 0.0  # audio of every file that passed the per-file checks (before joining and caps)
 
     @property
     def ok(self) -> bool:
@@ -116,6 +119,13 @@ def _fmt_s(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.1f} min"
     return f"{seconds:.2f} s"
+
+
+def shortfall(have_s: float, need_s: float) -> str:
+    """"You have 0.5 of the 30 minutes needed.": real amounts, in the unit of the limit."""
+    if need_s >= 60:
+        return f"You have {have_s / 60:.1f} of the {need_s / 60:g} minutes needed."
+    return f"You have {have_s:.1f} of the {need_s:g} seconds needed."
 
 
 def _join(group: list[FileFacts], min_s: float) -> list[Member]:
@@ -166,14 +176,20 @@ def evaluate(files: list[FileFacts], engine: str = DEFAULT_ENGINE, voice_type: s
                        f"least {_fmt_s(limits.min_file_s)} for {voice_type} voices.")
             continue
         candidates.append(Member([facts.file_id], facts.duration_s, facts.size))
+    ev.available_s = sum(m.duration_s for m in candidates) + sum(
+        f.duration_s or 0.0 for group in groups.values() for f in group)
     for group in groups.values():
         for member in _join(group, limits.min_file_s):
             if member.duration_s >= limits.min_file_s:
                 candidates.append(member)
                 continue
+            if ev.available_s < limits.min_total_s:  # the whole set is short: say so once, in real minutes
+                code, reason = "set_too_short", shortfall(ev.available_s, limits.min_total_s)
+            else:
+                code, reason = "too_short", (f"These takes add up to {_fmt_s(member.duration_s)}, too little to "
+                                             f"make one file of at least {_fmt_s(limits.min_file_s)}.")
             for fid in member.file_ids:
-                ev.discard(facts_of[fid], "too_short", f"The takes of this task add up to only "
-                           f"{_fmt_s(member.duration_s)}; joined files must be at least {_fmt_s(limits.min_file_s)}.")
+                ev.discard(facts_of[fid], code, reason)
 
     for member in candidates:
         if len(ev.members) >= limits.max_files:
@@ -192,12 +208,10 @@ def evaluate(files: list[FileFacts], engine: str = DEFAULT_ENGINE, voice_type: s
 
     ev.used = [fid for m in ev.members for fid in m.file_ids]
 
-    if not ev.members:
+    if 0 < ev.available_s < limits.min_total_s or ev.members and ev.total_s < limits.min_total_s:
+        have = ev.total_s if ev.members else ev.available_s
+        ev.set_errors.append({"code": "set_too_short", "message": shortfall(have, limits.min_total_s),
+                              "haveSeconds": round(have, 1), "needSeconds": limits.min_total_s})
+    elif not ev.members:
         ev.set_errors.append({"code": "no_usable_files", "message": "None of the files can be used."})
-    elif ev.total_s < limits.min_total_s:
-        ev.set_errors.append({
-            "code": "set_too_short",
-            "message": f"The usable files add up to {_fmt_s(ev.total_s)}; {voice_type} voices need at least "
-                       f"{_fmt_s(limits.min_total_s)}.",
-        })
     return ev

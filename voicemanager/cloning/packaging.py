@@ -32,8 +32,9 @@ from django.utils import timezone
 
 from tasks.audio.decode import AudioRejected, iter_blocks
 from voicemanager.cloning import credits, engines
+from voicemanager.cloning import gate as quality_gate
 from voicemanager.cloning.providers import PermanentForwardError, TransientForwardError, get_provider
-from voicemanager.cloning.voices import file_facts
+from voicemanager.cloning.voices import file_facts, qc_decisions
 from voicemanager.consent.gate import check_consent, consent_evidence
 from voicemanager.core import audit, outbox
 from voicemanager.models import AudioFile, Voice, VoicePackage
@@ -118,17 +119,37 @@ def build_package(voice: Voice) -> tuple[Path, dict, tempfile.TemporaryDirectory
     if missing:
         raise PackagingError(f"Files were deleted before packaging: {', '.join(missing)}.")
     files = [by_id[fid] for fid in voice.files_used]
+    gate = quality_gate.apply(files, qc_decisions(files, voice.qc_included))
+    if gate.flagged:  # failed QC after the request (analysis finished late), and nobody decided to keep it
+        raise PackagingError("These files failed QC and were not included on purpose: " + "; ".join(
+            f"{f['name']} ({', '.join(f['codes'])})" for f in gate.flagged) + ".")
     ev = engines.evaluate(file_facts(files), voice.engine, voice.type)
     if not ev.ok:
         raise PackagingError(ev.set_errors[0]["message"])
 
+    def manifest(entries: list[dict]) -> dict:
+        out = _manifest(voice, entries, ev, files)
+        out["qcIncluded"] = [{"fileId": i["fileId"], "codes": i["codes"], "decision": i["decision"]}
+                             for i in gate.included]
+        return out
+
+    return write_archive(ev.members, by_id, manifest)
+
+
+def write_archive(members: list[engines.Member], by_id: dict[str, AudioFile], manifest_for,
+                  progress=None) -> tuple[Path, dict, tempfile.TemporaryDirectory]:
+    """Write audio (joined members decoded and joined), ``metadata.csv`` and ``manifest.json`` to a temp zip.
+
+    ``manifest_for(entries)`` returns the manifest; ``progress(done, total)`` is called after each member.
+    The same writer builds the provider's package and the admin's download, so they are the same set.
+    """
     tmp = tempfile.TemporaryDirectory(prefix="package-", dir=getattr(settings, "PACKAGE_TEMP_DIR", None))
     scratch = Path(tmp.name)
     zip_path = scratch / "package.zip"
     entries, rows = [], []
     try:
         with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-            for n, member in enumerate(ev.members, start=1):
+            for n, member in enumerate(members, start=1):
                 sources = [by_id[fid] for fid in member.file_ids]
                 if member.joined:
                     stem = f"{n:04d}_joined"
@@ -156,17 +177,34 @@ def build_package(voice: Voice) -> tuple[Path, dict, tempfile.TemporaryDirectory
                                  "derivedFrom": a.derived_from.public_id if a.derived_from_id else None,
                                  "text": a.transcript, "qc": _qc_summary(a)} for a in sources],
                 })
+                if progress is not None:
+                    progress(n, len(members))
             csv_buf = io.StringIO()
             writer = csv.writer(csv_buf, delimiter="|", quoting=csv.QUOTE_NONE, escapechar="\\", lineterminator="\n")
             writer.writerows(rows)
             zf.writestr("metadata.csv", csv_buf.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
-            manifest = _manifest(voice, entries, ev, files)
+            manifest = manifest_for(entries)
             zf.writestr("manifest.json", json.dumps(manifest, indent=2, sort_keys=True),
                         compress_type=zipfile.ZIP_DEFLATED)
     except BaseException:
         tmp.cleanup()
         raise
     return zip_path, manifest, tmp
+
+
+def store_archive(zip_path: Path, tmp: tempfile.TemporaryDirectory, field, name: str) -> tuple[int, str]:
+    """Save the temp zip into ``field`` (a FileField, not saved to its row) and clean up; return (size, sha256)."""
+    try:
+        sha = hashlib.sha256()
+        with open(zip_path, "rb") as fh:
+            while block := fh.read(CHUNK):
+                sha.update(block)
+        size = zip_path.stat().st_size
+        with open(zip_path, "rb") as fh:
+            field.save(name, File(fh), save=False)
+    finally:
+        tmp.cleanup()
+    return size, sha.hexdigest()
 
 
 def _manifest(voice: Voice, entries: list[dict], ev: engines.Evaluation, files: list[AudioFile]) -> dict:
@@ -221,18 +259,9 @@ def package(voice_pk: int) -> None:
         except (PackagingError, AudioRejected) as exc:
             fail_voice(voice.pk, f"The package could not be built: {exc}")
             return
-        try:
-            sha = hashlib.sha256()
-            with open(zip_path, "rb") as fh:
-                while block := fh.read(CHUNK):
-                    sha.update(block)
-            size = zip_path.stat().st_size
-            with open(zip_path, "rb") as fh:
-                package.file.save(f"{voice.public_id}.zip", File(fh), save=False)
-        finally:
-            tmp.cleanup()
+        size, sha = store_archive(zip_path, tmp, package.file, f"{voice.public_id}.zip")
         updated = VoicePackage.objects.filter(pk=package.pk, built_at=None).update(
-            file=package.file.name, size=size, sha256=sha.hexdigest(), manifest=manifest, built_at=timezone.now())
+            file=package.file.name, size=size, sha256=sha, manifest=manifest, built_at=timezone.now())
         if not updated:  # another delivery finished first; keep its archive
             package.file.storage.delete(package.file.name)
         Voice.objects.filter(pk=voice.pk).mark_packaged()

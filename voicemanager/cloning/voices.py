@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from voicemanager.cloning import credits, engines
+from voicemanager.cloning import gate as quality_gate
 from voicemanager.cloning.models import NEXT_STAGES, StageError  # noqa: F401 (re-exported for the views)
 from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit, outbox
@@ -132,27 +133,74 @@ def models_q_speaker_of(org):
 
 
 def preflight(org, files: list[AudioFile], *, voice_type: str, engine: str = engines.DEFAULT_ENGINE,
-              language: str = "en", task=None, speaker=None) -> dict:
-    """Everything the admin should see before sending: limits, discards, QC, consent, dates."""
-    ev = engines.evaluate(file_facts(files), engine, voice_type)
+              language: str = "en", task=None, speaker=None, include_flagged_ids: list[str] | None = None,
+              user=None) -> dict:
+    """Everything the admin should see before sending: usable files, limits, discards, QC, consent, dates.
+
+    Only files past the quality gate count towards the limits; the others are listed with
+    their reasons. A set that cannot be submitted shows its shortfall and no ready date.
+    """
+    gate = quality_gate.apply(files, qc_decisions(files, include_flagged(files, include_flagged_ids or [], user)))
+    ev = engines.evaluate(file_facts(gate.usable), engine, voice_type)
     earliest, latest = expected_ready(language)
     consent = check_consent(speaker, task=task, organisation=org)
     names = {f.public_id: f.name for f in files}
+    discarded = [{**d, "name": names.get(d.get("fileId"), "")} for d in gate.discarded + ev.discarded]
+    short = next((e for e in ev.set_errors if e["code"] == "set_too_short"), None)
     return {
         "evaluation": ev,
-        "discarded": [{**d, "name": names.get(d.get("fileId"), "")} for d in ev.discarded],
+        "gate": gate,
+        "discarded": discarded,
+        "discarded_groups": group_discards(discarded),
+        "shortfall": short["message"] if short else "",
+        "n_usable": len(gate.usable),
+        "n_files": len(files),
         "limits": ev.limits,
         "total_minutes": ev.total_s / 60,
         "total_mb": ev.total_bytes / engines.MB,
         "min_total_minutes": ev.limits.min_total_s / 60,
         "max_total_mb": ev.limits.max_total_bytes / engines.MB,
         "joined": [m for m in ev.members if m.joined],
-        "qc_warnings": qc_warnings(files),
+        "qc_warnings": qc_warnings(gate.usable),
         "consent_reasons": consent,
         "expected_earliest": earliest,
         "expected_latest": latest,
         "ok": ev.ok and not consent,
     }
+
+
+def group_discards(discarded: list[dict]) -> list[dict]:
+    """One line per reason ("5 files: You have 0.5 of the 30 minutes needed."), not one per file."""
+    groups: dict[tuple, dict] = {}
+    for d in discarded:
+        key = (d.get("code"), d.get("reason"))
+        groups.setdefault(key, {"code": d.get("code"), "reason": d.get("reason"), "files": []})["files"].append(d)
+    return list(groups.values())
+
+
+def qc_decisions(files: list[AudioFile], included: list[dict] | None = None) -> dict[int, dict]:
+    """Who let a flagged file through, by original file pk: a reviewer approved the take, or an admin
+    included the file on purpose (``included``: ``Voice.qc_included`` entries)."""
+    from voicemanager.recording import reviews
+
+    out = reviews.qc_decisions(files)
+    by_public = {f.public_id: f for f in files}
+    for entry in included or []:
+        audio = by_public.get(entry.get("fileId"))
+        if audio is not None:
+            out.setdefault(audio.derived_from_id or audio.pk, {"kind": "included", **{
+                k: entry.get(k, "") for k in ("by", "at", "note")}})
+    return out
+
+
+def include_flagged(files: list[AudioFile], wanted: list[str], user) -> list[dict]:
+    """An admin's choice to send flagged files anyway: the entries stored on the voice (and audited)."""
+    wanted_set = set(wanted or [])
+    flagged = {f["fileId"] for f in quality_gate.apply(files, qc_decisions(files)).flagged}
+    by = (user.email if getattr(user, "is_authenticated", False) else "") or "unknown"
+    now = timezone.now().isoformat()
+    return [{"fileId": fid, "by": by, "at": now, "note": "included on purpose despite failed QC"}
+            for fid in sorted(wanted_set & flagged)]
 
 
 def _check_common(org, alias: str, engine: str, voice_type: str, language: str, metadata) -> None:
@@ -177,10 +225,11 @@ def _check_common(org, alias: str, engine: str, voice_type: str, language: str, 
 def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str = engines.DEFAULT_ENGINE,
                   voice_type: str = "instant", language: str | None = None, metadata: dict | None = None,
                   task=None, speaker_id: str | None = None, accept_language_warning: bool = False,
-                  actor_label: str = "") -> Voice:
+                  actor_label: str = "", include_flagged_ids: list[str] | None = None) -> Voice:
     """Create a voice request and queue its packaging; raise ``CloningError`` and change nothing if refused.
 
-    ``actor_label`` names a non-user actor (an API key) in the audit log.
+    ``actor_label`` names a non-user actor (an API key) in the audit log. ``include_flagged_ids``:
+    files that failed QC which the admin sends on purpose (stored on the voice, audited).
     """
     metadata = dict(metadata or {})
     language = language or (task.script.language if task is not None else "en")
@@ -190,10 +239,13 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
     if not files:
         raise CloningError(422, "no_files", "Choose at least one file.")
     speaker = resolve_speaker(org, files, task=task, speaker_id=speaker_id or metadata.pop("speakerId", None))
-    ev = engines.evaluate(file_facts(files), engine, voice_type)
+    included = include_flagged(files, include_flagged_ids or [], user)
+    gate = quality_gate.apply(files, qc_decisions(files, included))
+    ev = engines.evaluate(file_facts(gate.usable), engine, voice_type)
+    discarded = gate.discarded + ev.discarded
     if not ev.ok:
         first = ev.set_errors[0]
-        raise CloningError(422, first["code"], first["message"], discardedFiles=ev.discarded)
+        raise CloningError(422, first["code"], first["message"], discardedFiles=discarded)
     reasons = check_consent(speaker, task=task, organisation=org)
     if reasons:
         raise CloningError(422, "consent_missing", "Consent is missing: " + " ".join(reasons), reasons=reasons)
@@ -206,13 +258,21 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
             _check_credits(org, voice_type)
             voice = Voice.objects.create(
                 organisation=org, alias=alias, engine=engine, type=voice_type, language=language,
-                metadata=metadata, files_used=ev.used, discarded_files=ev.discarded, task=task, speaker=speaker,
+                metadata=metadata, files_used=ev.used, discarded_files=discarded, task=task, speaker=speaker,
+                qc_included=[i for i in included if i["fileId"] in ev.used],
                 expected_ready_at=latest, provider=settings.CLONING_PROVIDER,
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
             audit.record("voice.requested", actor=user, organisation=org, target=voice, alias=alias,
-                         type=voice_type, files=ev.used, discarded=[d["fileId"] for d in ev.discarded],
+                         type=voice_type, files=ev.used, discarded=[d["fileId"] for d in discarded],
+                         qc_discarded={d["fileId"]: d["code"] for d in gate.discarded},
+                         flagged_included=[{"fileId": i["fileId"], "codes": i["codes"], **i["decision"]}
+                                           for i in gate.included],
                          actor_label=actor_label)
+            for item in voice.qc_included:
+                audit.record("file.qc_included", actor=user, organisation=org, target_type="voicemanager.AudioFile",
+                             target_id=item["fileId"], voice=voice.public_id,
+                             codes=next((i["codes"] for i in gate.included if i["fileId"] == item["fileId"]), []))
             if warning:
                 native_language.record_warning_accepted(voice, speaker, language, user, organisation=org,
                                                         actor_label=actor_label)

@@ -15,6 +15,7 @@ from voicemanager.models import (
     AudioFile,
     ConsentRecording,
     CreditQuote,
+    DataSetExport,
     DeletionRequest,
     Invitation,
     Membership,
@@ -138,6 +139,14 @@ def get_take_for_member(request, task_public_id: str, take_public_id: str) -> Ta
     """A take of a task of one of the user's organisations."""
     task = get_task_for_member(request, task_public_id)
     return get_object_or_404(Take.objects.select_related("section", "task"), task=task, public_id=take_public_id)
+
+
+def get_export_for_admin(request, task_public_id: str, export_public_id: str) -> DataSetExport:
+    """A finished download of a task of an organisation the user administers."""
+    task = get_task_for_member(request, task_public_id)
+    require_admin_of(request, task.organisation)
+    return get_object_or_404(DataSetExport.objects.select_related("task__script", "organisation"), task=task,
+                             public_id=export_public_id, state=DataSetExport.State.DONE)
 
 
 def get_voice_owner_for_member(request, public_id: str) -> Speaker:

@@ -210,12 +210,17 @@ def file_processed(file_pk: int) -> None:
 def refresh_task_status(task_pk: int, *, mark_processing: bool = True) -> str | None:
     """submitted -> processing while take files are being analysed or denoised -> ready when all are.
 
+    Ready needs every section acceptable (``reviews.acceptable``: approved, or passed QC where
+    the organisation does not review); otherwise the task waits at "needs review".
+
     Conditional updates, so concurrent workers move the status once; the move to
     ready is audited once and the organisation's admins are emailed once, after commit,
     by the caller whose update won. Safe to call any time (e.g. by the booth on submit).
     """
+    from voicemanager.recording import reviews
+
     task = RecordingTask.objects.filter(pk=task_pk).first()
-    open_states = (RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING)
+    open_states = (RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING, RecordingTask.Status.REVIEW)
     if task is None or task.status not in open_states:
         return task.status if task else None
     files = list(task_take_files(task))
@@ -226,6 +231,8 @@ def refresh_task_status(task_pk: int, *, mark_processing: bool = True) -> str | 
     if busy:
         if mark_processing:  # the booth passes False: "submitted" stays until a worker starts
             qs.mark_processing()
+    elif files and not reviews.acceptable(task):  # a take failed QC or waits for an approval
+        qs.mark_review()
     elif files:
         with transaction.atomic():
             if qs.mark_ready():

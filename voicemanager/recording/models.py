@@ -49,10 +49,15 @@ class RecordingTaskQuerySet(models.QuerySet):
         """Submitted tasks whose takes a worker is on."""
         return self.filter(status=RecordingTask.Status.SUBMITTED).update(status=RecordingTask.Status.PROCESSING)
 
+    def mark_review(self) -> int:
+        """Processed, but a take failed QC or waits for an approval: the task waits for the review."""
+        return self.filter(status__in=(RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING)).update(
+            status=RecordingTask.Status.REVIEW)
+
     def mark_ready(self) -> int:
         """Submitted or processing tasks whose every take is analysed and denoised."""
-        return self.filter(status__in=(RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING)).update(
-            status=RecordingTask.Status.READY)
+        return self.filter(status__in=(RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING,
+                                       RecordingTask.Status.REVIEW)).update(status=RecordingTask.Status.READY)
 
     def with_progress(self) -> RecordingTaskQuerySet:
         """Annotate section counts, submitted counts and seconds recorded in one query.
@@ -87,10 +92,14 @@ class RecordingTask(models.Model):
         RECORDING = "recording", "Recording"
         SUBMITTED = "submitted", "Submitted"
         PROCESSING = "processing", "Processing"
+        REVIEW = "review", "Needs review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
         READY = "ready", "Ready"
         CANCELLED = "cancelled", "Cancelled"
 
-    CLOSED_STATUSES = (Status.SUBMITTED, Status.PROCESSING, Status.READY, Status.CANCELLED)
+    CLOSED_STATUSES = (Status.SUBMITTED, Status.PROCESSING, Status.REVIEW, Status.READY, Status.CANCELLED)
+    REVIEWABLE = (Status.RECORDING, Status.SUBMITTED, Status.PROCESSING, Status.REVIEW, Status.READY,
+                  Status.CHANGES_REQUESTED)
 
     public_id = models.CharField(max_length=40, unique=True, default=task_id, editable=False)
     organisation = models.ForeignKey(
@@ -107,7 +116,7 @@ class RecordingTask(models.Model):
     contractor_email = models.EmailField()
     file_path = models.CharField(max_length=500, help_text="Folder in the organisation's file manager.")
     due_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVITED, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVITED, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)
@@ -124,6 +133,13 @@ class RecordingTask(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Admin who assigned despite the script language not being the speaker's native language.",
     )
+    screening_sections = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Pause recording after this many sections until an admin approves the "
+        "setup (empty: no screening).")
+    screening_paused_at = models.DateTimeField(null=True, blank=True)
+    screening_released_at = models.DateTimeField(null=True, blank=True)
+    screening_released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = RecordingTaskQuerySet.as_manager()
 
@@ -167,6 +183,51 @@ class RecordingTask(models.Model):
                 self._set(status=self.Status.SUBMITTED, submitted_at=now, last_activity_at=now)
             else:
                 self.start_recording()
+
+    # Review and screening (the rules are in recording/reviews.py).
+    @property
+    def screening_waiting(self) -> bool:
+        """Recording is paused until an admin approves the setup."""
+        return bool(self.screening_paused_at and not self.screening_released_at)
+
+    def request_changes(self) -> bool:
+        """A review round went out: the task shows "changes requested" until every request is answered."""
+        with transaction.atomic():
+            if self._locked().status not in self.REVIEWABLE:
+                return False
+            self._set(status=self.Status.CHANGES_REQUESTED, last_activity_at=timezone.now())
+        return True
+
+    def changes_answered(self, *, all_submitted: bool) -> bool:
+        """The last open request is answered: back to submitted (every section in) or recording."""
+        with transaction.atomic():
+            if self._locked().status != self.Status.CHANGES_REQUESTED:
+                return False
+            now = timezone.now()
+            if all_submitted:
+                self._set(status=self.Status.SUBMITTED, submitted_at=now, last_activity_at=now)
+            else:
+                self._set(status=self.Status.RECORDING, last_activity_at=now)
+        return True
+
+    def pause_for_screening(self) -> bool:
+        """The first N sections are in: pause once (True only for the caller that paused it)."""
+        now = timezone.now()
+        done = RecordingTask.objects.filter(pk=self.pk, screening_sections__isnull=False,
+                                            screening_paused_at=None).update(screening_paused_at=now)
+        if done:
+            self.screening_paused_at = now
+        return bool(done)
+
+    def release_screening(self, user) -> bool:
+        """The admin approved the setup: recording goes on (True only for the caller that released it)."""
+        now = timezone.now()
+        done = RecordingTask.objects.filter(pk=self.pk, screening_paused_at__isnull=False,
+                                            screening_released_at=None).update(
+            screening_released_at=now, screening_released_by=user, last_activity_at=now)
+        if done:
+            self.screening_released_at, self.screening_released_by = now, user
+        return bool(done)
 
     def cancel(self) -> str:
         """Stop the task (it leaves the booth; recordings are kept); return the status it had."""

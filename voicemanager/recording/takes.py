@@ -18,11 +18,12 @@ from voicemanager.core import audit, outbox
 from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.links import site_url
 from voicemanager.models import AudioFile, RecordingTask, Section, Take
+from voicemanager.recording import reviews
 
 log = logging.getLogger(__name__)
 
 EDITABLE = (RecordingTask.Status.INVITED, RecordingTask.Status.ACCEPTED, RecordingTask.Status.RECORDING,
-            RecordingTask.Status.SUBMITTED)
+            RecordingTask.Status.SUBMITTED, RecordingTask.Status.CHANGES_REQUESTED)
 
 
 class TakeError(Exception):
@@ -66,14 +67,22 @@ def submit_take(task: RecordingTask, take: Take, *, user=None) -> bool:
         if take.status == Take.Status.SUBMITTED:
             return False
         previous = Take.objects.filter(task=task, section=take.section, status=Take.Status.SUBMITTED).first()
+        if previous is None and (paused := reviews.screening_blocks(task, take.section)):
+            raise TakeError("screening", paused)
         audio = previous.audio_file if previous else None
         if previous:
             previous.mark_recorded()
         take.mark_submitted(_publish(task, take, audio, user))
         n_sections = task.script.sections.count()
         n_submitted = Take.objects.filter(task=task, kind=Take.Kind.TAKE, status=Take.Status.SUBMITTED).count()
-        finished = n_submitted >= n_sections and task.status != RecordingTask.Status.SUBMITTED
+        all_in = n_submitted >= n_sections
+        answered_all = reviews.on_take_submitted(task, take, all_submitted=all_in)
+        if task.status == RecordingTask.Status.CHANGES_REQUESTED:  # other retake requests are still open
+            finished = False
+        else:
+            finished = all_in and (answered_all or task.status != RecordingTask.Status.SUBMITTED)
         task.submit_take(finished=finished)
+        reviews.after_submit_screening(task, n_submitted)
         audit.record("take.submitted", actor=user, organisation=task.organisation, target=take,
                      task=task.public_id, section=take.section.position, file=take.audio_file.public_id,
                      replaced=previous.public_id if previous else "")

@@ -1,7 +1,7 @@
 """Engine limits for voice_engine_3, file by file and for the whole set, with reasons."""
 import pytest
 
-from voicemanager.cloning.engines import MB, FileFacts, UnknownEngine, evaluate, limits_for
+from voicemanager.cloning.engines import MB, FileFacts, UnknownEngine, evaluate, limits_for, shortfall
 
 
 def f(fid, seconds, size=100_000, group=None, order=()):
@@ -64,7 +64,7 @@ def test_professional_set_under_30_minutes_is_refused():
     ev = evaluate([f("a", 900), f("b", 800)], voice_type="professional")
     assert not ev.ok
     assert ev.set_errors[0]["code"] == "set_too_short"
-    assert "30.0 min" in ev.set_errors[0]["message"]
+    assert ev.set_errors[0]["message"] == "You have 28.3 of the 30 minutes needed."
 
 
 def test_professional_keeps_at_most_100_files_and_1500_mb():
@@ -90,3 +90,20 @@ def test_professional_takes_that_cannot_reach_10_minutes_are_discarded():
                   voice_type="professional")
     assert set(codes(ev)) == {f"t{i}" for i in range(5)} and set(codes(ev).values()) == {"too_short"}
     assert ev.used == ["x"]
+
+
+def test_a_short_booth_set_reports_real_minutes_once_not_the_joining_rule():
+    """31 s of booth takes for a professional voice: the shortfall in minutes, no "joined files" rule."""
+    takes = [f(f"t{i}", 6.2, group="task1", order=(i,)) for i in range(5)]
+    ev = evaluate(takes, voice_type="professional")
+    assert [e["code"] for e in ev.set_errors] == ["set_too_short"]
+    assert ev.set_errors[0]["message"] == "You have 0.5 of the 30 minutes needed."
+    assert ev.available_s == 31.0
+    assert {d["code"] for d in ev.discarded} == {"set_too_short"}
+    assert not any("joined" in d["reason"] for d in ev.discarded)
+
+
+def test_instant_shortfall_is_in_seconds():
+    ev = evaluate([f("a", 1.6, size=10 * MB + 1)], voice_type="instant")
+    assert ev.set_errors[0]["code"] == "no_usable_files"
+    assert shortfall(1.2, 1.5) == "You have 1.2 of the 1.5 seconds needed."

@@ -30,7 +30,10 @@ def take_file(task: RecordingTask, position: int, data: bytes = b"RIFF" + bytes(
     return af
 
 
-def submitted(task: RecordingTask) -> RecordingTask:
+def submitted(task: RecordingTask, sections: int) -> RecordingTask:
+    """The task as the booth leaves it when every section is in: its script cut to ``sections``
+    sections, one take each (ready needs a take for every section)."""
+    task.script.sections.filter(position__gt=sections).delete()
     RecordingTask.objects.filter(pk=task.pk).update(status=RecordingTask.Status.SUBMITTED)
     return task
 
@@ -41,7 +44,7 @@ def ready_mails(mail) -> list:
 
 def test_admins_get_one_email_with_the_task_link_when_the_task_becomes_ready(cast, mail, settings,
                                                                              django_capture_on_commit_callbacks):
-    task = submitted(cast.task_a)
+    task = submitted(cast.task_a, sections=2)
     take_file(task, 1)
     take_file(task, 2, qc={"summary": "warn"})
     second_admin = UserFactory(email="second-admin-x@example.com")
@@ -66,7 +69,7 @@ def test_admins_get_one_email_with_the_task_link_when_the_task_becomes_ready(cas
 
 
 def test_no_email_while_files_are_still_being_analysed(cast, mail, django_capture_on_commit_callbacks):
-    task = submitted(cast.task_a)
+    task = submitted(cast.task_a, sections=2)
     take_file(task, 1)
     take_file(task, 2, state=AudioFile.Analysis.PENDING)
     with django_capture_on_commit_callbacks(execute=True):
@@ -75,7 +78,7 @@ def test_no_email_while_files_are_still_being_analysed(cast, mail, django_captur
 
 
 def test_no_email_when_the_callers_transaction_rolls_back(cast, mail, django_capture_on_commit_callbacks):
-    task = submitted(cast.task_a)
+    task = submitted(cast.task_a, sections=1)
     take_file(task, 1)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
@@ -92,7 +95,7 @@ def test_two_workers_finishing_at_once_send_one_email(mail):
     from voicemanager.tests.factories import make_cast
 
     cast = make_cast()
-    task = submitted(cast.task_a)
+    task = submitted(cast.task_a, sections=1)
     take_file(task, 1)
     barrier, results = threading.Barrier(2), []
 
@@ -119,7 +122,7 @@ def test_the_last_file_job_of_a_submitted_task_sends_the_email(cast, mail, tmp_p
     """Through the real job: analysing the last take moves the task to ready and emails the admins."""
     cast.org_x.auto_process_takes = False
     cast.org_x.save()
-    task = submitted(cast.task_a)
+    task = submitted(cast.task_a, sections=2)
     take_file(task, 1)
     wav = speech_wav(tmp_path / "take.wav", "Please call Stella.", pad_s=0.3).read_bytes()
     last = take_file(task, 2, data=wav, state=AudioFile.Analysis.PENDING, qc={})

@@ -7,12 +7,12 @@ parameter (``tasks/invite/`` before ``tasks/<task_id>/``).
 from django.urls import path
 
 from voicemanager.accounts.views import orgs, team
-from voicemanager.cloning.views import credits, voices
+from voicemanager.cloning.views import credits, exports, voices
 from voicemanager.cloning.views import submit as clone_submit
 from voicemanager.consent.views import owner_consent
 from voicemanager.core.views import home
 from voicemanager.files.views import denoise, files
-from voicemanager.recording.views import tasks
+from voicemanager.recording.views import reviews, tasks
 from voicemanager.scripts.views import scripts
 
 urlpatterns = [
@@ -36,6 +36,14 @@ urlpatterns = [
     path("tasks/<str:task_id>/revoke", tasks.task_revoke, name="task_revoke"),
     path("tasks/<str:task_id>/cancel", tasks.task_cancel, name="task_cancel"),
     path("tasks/<str:task_id>/due-date", tasks.task_due_date, name="task_due_date"),
+    # recording: review and screening
+    path("tasks/<str:task_id>/review/", reviews.task_review, name="task_review"),
+    path("tasks/<str:task_id>/review/<str:take_id>/", reviews.take_review, name="take_review"),
+    path("tasks/<str:task_id>/review-failed", reviews.review_retake_failed, name="task_review_retake_failed"),
+    path("tasks/<str:task_id>/review-send", reviews.review_send, name="task_review_send"),
+    path("tasks/<str:task_id>/review-setting", reviews.org_review_setting, name="task_review_setting"),
+    path("tasks/<str:task_id>/screening", reviews.screening_set, name="task_screening_set"),
+    path("tasks/<str:task_id>/screening/release", reviews.screening_release, name="task_screening_release"),
     # files: the file manager
     path("files/", files.file_list, name="files"),
     path("files/upload/", files.upload_page, name="file_upload"),
@@ -51,6 +59,9 @@ urlpatterns = [
     path("voices/", voices.voice_list, name="voices"),
     path("voices/<str:voice_id>/", voices.voice_detail, name="voice_detail"),
     path("tasks/<str:task_id>/clone/", clone_submit.clone_task, name="clone_task"),
+    path("tasks/<str:task_id>/export", exports.export_start, name="task_export_start"),
+    path("tasks/<str:task_id>/export/status", exports.export_status, name="task_export_status"),
+    path("tasks/<str:task_id>/export/<str:export_id>.zip", exports.export_download, name="task_export_download"),
     # accounts: organisations, team, API keys; consent: voice owners
     path("team/", orgs.org_list, name="org_list"),
     path("team/invite/", team.invite, name="team_invite"),

@@ -1,4 +1,7 @@
-"""Submit a finished task, or files chosen in the file manager, for professional cloning.
+"""Submit a finished task, or files chosen in the file manager, for professional or instant cloning.
+
+``type=instant`` (the "Instant clone" actions on the task page and in the file manager) makes an
+instant voice from the same files with the instant limits; everything else is the same path.
 
 The page shows a pre-flight panel before anything is sent (refreshed by htmx as the admin
 changes the language or a file's raw/denoised choice): minutes and MB against the engine's
@@ -19,7 +22,8 @@ from voicemanager.core.languages import LANGUAGE_CHOICES, LANGUAGE_NAMES
 from voicemanager.models import AudioFile, RecordingTask, Speaker
 from voicemanager.recording import native_language
 
-FINISHED = (RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING, RecordingTask.Status.READY)
+FINISHED = (RecordingTask.Status.SUBMITTED, RecordingTask.Status.PROCESSING, RecordingTask.Status.REVIEW,
+            RecordingTask.Status.READY)
 GENDERS = [("female", "Female"), ("male", "Male"), ("neutral", "Neutral / other")]
 AGES = [("", "—"), ("young", "Young"), ("middle_aged", "Middle-aged"), ("old", "Old")]
 
@@ -67,7 +71,14 @@ def _form_values(request: HttpRequest, task: RecordingTask | None) -> dict:
     }
 
 
+def _voice_type(request: HttpRequest) -> str:
+    """``type=instant`` (the "Instant clone" actions) or professional (the default)."""
+    data = request.POST if request.method == "POST" else request.GET
+    return "instant" if data.get("type") == "instant" else "professional"
+
+
 def _page(request: HttpRequest, org, originals: list[AudioFile], task: RecordingTask | None) -> HttpResponse:
+    voice_type = _voice_type(request)
     data = request.POST if request.method == "POST" else None
     rows = _rows(originals, data)
     values = _form_values(request, task)
@@ -83,17 +94,18 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
             error = exc.message
     language_warning = native_language.language_warning(speaker, values["language"])
     warning_ticked = bool((request.POST if request.method == "POST" else {}).get("accept_language_warning"))
-    pre = cloning.preflight(org, chosen, voice_type="professional", language=values["language"], task=task,
-                            speaker=speaker)
+    include = (request.POST if request.method == "POST" else request.GET).getlist("include_flagged")
+    pre = cloning.preflight(org, chosen, voice_type=voice_type, language=values["language"], task=task,
+                            speaker=speaker, include_flagged_ids=include, user=request.user)
     if request.method == "POST" and request.POST.get("action") == "submit":
         metadata = {k: values[k] for k in ("gender", "age", "accent", "description") if values[k]}
         try:
             if language_warning and not warning_ticked:
                 raise cloning.CloningError(422, "language_warning", language_warning + " Tick the box to go ahead.")
             voice = cloning.request_voice(org, request.user, files=chosen, alias=values["alias"],
-                                          voice_type="professional", language=values["language"],
+                                          voice_type=voice_type, language=values["language"],
                                           metadata=metadata, task=task, speaker_id=speaker_id or None,
-                                          accept_language_warning=warning_ticked)
+                                          accept_language_warning=warning_ticked, include_flagged_ids=include)
         except cloning.CloningError as exc:
             error = exc.message
         else:
@@ -102,9 +114,10 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
                 variant = None if row["chosen"].pk == f.pk else row["chosen"]
                 if f.forward_variant_id != (variant.pk if variant else None):
                     AudioFile.objects.filter(pk=f.pk).update(forward_variant=variant)
-            messages.success(request, f"Voice {voice.alias} was submitted for professional cloning.")
+            messages.success(request, f"Voice {voice.alias} was submitted for {voice_type} cloning.")
             return redirect("voice_detail", voice_id=voice.public_id)
     context = {"org": org, "task": task, "rows": rows, "values": values, "pre": pre, "error": error,
+               "voice_type": voice_type,
                "languages": LANGUAGE_CHOICES, "genders": GENDERS, "ages": AGES,
                "language_name": LANGUAGE_NAMES.get(values["language"], values["language"]),
                "language_warning": language_warning, "warning_ticked": warning_ticked, "speaker": speaker,

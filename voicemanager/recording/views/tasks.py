@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from voicemanager.cloning import exports
 from voicemanager.core.access import (
     admin_organisations,
     get_take_for_member,
@@ -21,7 +22,7 @@ from voicemanager.core.access import (
     user_organisations,
 )
 from voicemanager.models import RecordingTask, Script, Take
-from voicemanager.recording import assignments, native_language
+from voicemanager.recording import assignments, native_language, reviews
 from voicemanager.recording.forms import AssignTaskForm, DueDateForm, TaskFilterForm
 
 PER_PAGE = 25
@@ -145,6 +146,8 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         "minutes_recorded": round(sum(t.duration for t in takes if t.status != Take.Status.DELETED) / 60, 1),
         "invitation": task.invitation, "is_admin": is_admin, "due_state": due_state(task),
         "due_form": DueDateForm(initial={"due_date": task.due_date}),
+        "review": reviews.review_state(task, can_review=is_admin),
+        "latest_export": exports.latest_export(task) if is_admin else None,
     }
     return render(request, "voicemanager/tasks/detail.html", context)
 

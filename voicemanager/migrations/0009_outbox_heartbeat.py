@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('voicemanager', '0007_take_moves'),
+        ('voicemanager', '0008_review_screening_exports'),
     ]
 
     operations = [
