@@ -138,6 +138,8 @@ def _handle(request: HttpRequest, task_public_id: str, kind: str, section_id: in
         take, created = store_recording(task, section, received, user=request.user,
                                         captured_with=request.POST.get("captured_with", "worklet")[:20])
     except UploadError as exc:
+        if upload_id:  # a final refusal: the tus upload's row and bytes go now, not at the purge
+            release_upload(uuid.UUID(upload_id))
         return error(exc.status, exc.code, exc.message)
     except OSError as exc:  # storage full or failing: nothing was stored; the browser keeps the take and retries
         return storage_error(exc)

@@ -282,7 +282,8 @@ def _backoff(retries: int) -> float:
     return min(base * (2 ** retries), float(getattr(settings, "CLONING_RETRY_MAX_S", 3600)))
 
 
-def forward(voice_pk: int, *, retries: int = 0, max_retries: int = MAX_FORWARD_RETRIES) -> None:
+def forward(voice_pk: int, *, retries: int = 0, max_retries: int = MAX_FORWARD_RETRIES,
+            takeover: bool = False) -> None:
     """Hand the package to the configured provider, exactly once. A transient failure raises RetryLater
     (with its backoff) until ``retries`` reaches ``max_retries``; then the voice fails."""
     voice = Voice.objects.select_related("organisation", "task", "speaker").filter(pk=voice_pk).first()
@@ -299,8 +300,9 @@ def forward(voice_pk: int, *, retries: int = 0, max_retries: int = MAX_FORWARD_R
         return  # waits for the admin to accept staff's quote; credits.accept_quote enqueues this job again
     now = timezone.now()
     unclaimed = Q(forward_claimed_at=None) | Q(forward_claimed_at__lt=now - STALE_CLAIM)
-    if retries:
-        # our own earlier attempt raised (a database error) and may have left its claim: take it back.
+    if retries or takeover:
+        # our own earlier attempt raised (a database error), or the worker of the one that claimed it died
+        # (the outbox re-sent the job when its heartbeat stopped), and may have left its claim: take it back.
         # Should its POST have gone through, the Idempotency-Key (the voice id) lets the receiver drop this one.
         unclaimed = Q()
     claimed = VoicePackage.objects.filter(pk=package.pk, forwarded_at=None).filter(unclaimed).update(

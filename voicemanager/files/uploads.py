@@ -19,6 +19,7 @@ from django.db import transaction
 from tasks.audio.decode import AudioRejected, validate
 from tasks.audio.hashing import sha256_file
 from voicemanager.core import audit, outbox
+from voicemanager.core.text import BIDI_CONTROLS
 from voicemanager.files.committed import stored_after_failure
 from voicemanager.models import AudioFile
 from voicemanager.quality import checks as voice_checks
@@ -27,7 +28,7 @@ ACCEPTED_FORMATS = {"wav": "wav", "mp3": "mp3"}
 MAX_NAME_BYTES = 255
 MAX_SEGMENT = 100
 MAX_PATH = 500
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*\\]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>:\"|?*\\" + BIDI_CONTROLS + "\ufeff]")  # core/text.py
 
 __all__ = ["AudioRejected", "FileInUse", "clean_name", "clean_path", "delete_file", "store_uploaded_file"]
 

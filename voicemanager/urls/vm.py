@@ -72,6 +72,7 @@ urlpatterns = [
     path("team/invite/", team.invite, name="team_invite"),
     path("orgs/<str:org_id>/", orgs.org_detail, name="org_detail"),
     path("orgs/<str:org_id>/api-keys/", orgs.api_key_create, name="api_key_create"),
+    path("orgs/<str:org_id>/api-keys/<int:key_id>/revoke/", orgs.api_key_revoke, name="api_key_revoke"),
     path("orgs/<str:org_id>/members/<int:pk>/role/", team.member_role, name="team_member_role"),
     path("orgs/<str:org_id>/members/<int:pk>/remove/", team.member_remove, name="team_member_remove"),
     path("orgs/<str:org_id>/invitations/<int:pk>/resend/", team.invitation_resend, name="team_invitation_resend"),
