@@ -88,11 +88,10 @@ def _parent(pid: int) -> int:
 
 def _supervised(root_pid: int, name: str, marker: str) -> int | None:
     """The main process of a Procfile line's command (``celery ... worker``), not its pool children."""
-    words = (marker, f" {name} ")
     for pid in _descendants(root_pid):
-        cmd = _cmdline(pid)
-        if all(w in cmd for w in words) and "restart.sh" not in cmd and not all(
-                w in _cmdline(_parent(pid)) and "restart.sh" not in _cmdline(_parent(pid)) for w in words):
+        cmd, parent = _cmdline(pid), _cmdline(_parent(pid))
+        # the command restart.sh runs for that line (its parent is "restart.sh <name> ..."), not a pool child
+        if marker in cmd and "restart.sh" not in cmd and f"restart.sh {name} " in parent:
             return pid
     return None
 

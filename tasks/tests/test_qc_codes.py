@@ -10,10 +10,11 @@ def fail(code, title="", reason="r", advice=""):
 def test_measured_clipping_and_noise_map_to_clipped_and_too_noisy():
     m = {"duration_s": 4.0, "speech_s": 3.0, "sample_rate": 48000, "clipped_samples": 12, "peak_dbfs": 0.0,
          "speech_rms_dbfs": -20.0, "snr_db": 12.0, "noise_floor_dbfs": -32.0, "leading_silence_ms": 200,
-         "trailing_silence_ms": 200, "alignment": {"status": "not_aligned", "reason": "words missing"}}
+         "trailing_silence_ms": 200,
+         "alignment": {"status": "not_aligned", "verdict": "fail", "words": [{"word": "harbour", "status": "missing"}]}}
     found = qc_codes.failures({"verdicts": verdicts(m)})
     assert [f["code"] for f in found] == ["script_mismatch", "clipped", "too_noisy"]
-    assert found[0]["reason"] == "words missing"
+    assert found[0]["reason"] == "The word 'harbour' was not heard."
     assert "12 samples" in found[1]["reason"] and found[1]["advice"].startswith("Turn the input gain down")
 
 
