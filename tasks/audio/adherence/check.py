@@ -18,7 +18,9 @@
    transcript as heard. A small loss means the script's reading fits the audio as
    well as what was heard (a recogniser slip: the word is ``ok``); a large loss
    means the audio does not say it (``missing``, ``different``, or ``extra`` heard
-   words); in between the word is ``doubtful``.
+   words); in between the word is ``doubtful``. Touching regions (a word boundary
+   the recogniser moved: "wieder" for "wie der") are also scored joined, and the
+   joined reading is kept where it fits better (``_join_runs``).
 
 The result names every script word with its status and, where known, its timing.
 Verdict: ``ok``; ``warn`` when there is one doubtful place; ``fail`` when a word is
