@@ -15,5 +15,6 @@ urlpatterns = [
     path("tasks/<str:task_id>/takes/<str:take_id>/submit/", pages.submit, name="submit"),
     path("tasks/<str:task_id>/takes/<str:take_id>/delete/", pages.delete, name="delete"),
     path("tasks/<str:task_id>/takes/<str:take_id>/audio/", pages.take_audio, name="take_audio"),
+    path("tasks/<str:task_id>/takes/<str:take_id>/voice/", uploads.take_voice, name="take_voice"),
     path("tasks/<str:task_id>/takes/<str:take_id>/script/", pages.take_script, name="take_script"),
 ]

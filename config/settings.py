@@ -18,7 +18,10 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 DEBUG = env.bool("DEBUG", default=False)
 # Under pytest, TESTING defaults on even when the test command's env is not set.
 TESTING = env.bool("TESTING", default="pytest" in sys.modules)
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz")
+# Public defaults: fine for DEBUG and tests, refused with DEBUG off (config/checks.py).
+DEV_SECRET_KEY = "dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+DEV_CLONING_WEBHOOK_SECRET = "dev-webhook-secret"
+SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
@@ -35,11 +38,13 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "axes",
+    "config",  # system checks (config/checks.py)
     "voicemanager",
     "booth",
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestBodyLimitMiddleware",  # 413 from Content-Length before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,7 +82,11 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # BEGIN IMMEDIATE takes the write lock when a transaction starts, so a second writer waits on the
+    # busy timeout instead of failing at once with "database is locked" when its read lock cannot be
+    # upgraded (two tabs submitting one section: e2e/test_sqlite_concurrency.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=env.int("SQLITE_BUSY_TIMEOUT", default=20))
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -105,6 +114,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = False
+# Proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR); config/client_ip.py.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -123,6 +135,8 @@ TAKE_MAX_BYTES = env.int("TAKE_MAX_BYTES", default=64 * 1024 * 1024)
 TAKE_MIN_SECONDS = env.float("TAKE_MIN_SECONDS", default=0.5)
 TAKE_MAX_SECONDS = env.float("TAKE_MAX_SECONDS", default=60.0)
 TAKE_MIN_SAMPLE_RATE = env.int("TAKE_MIN_SAMPLE_RATE", default=24000)
+# Speaker-verification model (ONNX GE2E encoder, tasks/audio/speaker.py); the default is the committed conversion
+SPEAKER_MODEL = Path(env("SPEAKER_MODEL", default=str(BASE_DIR / "tasks" / "audio" / "models" / "speaker_encoder.onnx")))
 # Script adherence recogniser: "packaged" (Whisper base from the pinned PyPI packages), a folder
 # with a CTranslate2 Whisper model, or a faster-whisper model name ("small", "large-v3") that a
 # machine with internet downloads once. ADHERENCE_DEVICE=cuda runs it on a GPU worker.
@@ -195,6 +209,9 @@ CELERY_RESULT_EXPIRES = 24 * 60 * 60
 # The script check (Whisper, ~1 s of CPU a take) has a queue and a worker of its own (Procfile,
 # docker-compose: celery worker -Q adherence), so a backlog there never delays the level checks or denoising.
 CELERY_TASK_ROUTES = {"tasks.adherence.*": {"queue": "adherence"}}
+# A running job stamps its outbox message this often; silent this long, it is sent again (core/outbox.py).
+OUTBOX_HEARTBEAT_S = env.float("OUTBOX_HEARTBEAT_S", default=15.0)
+OUTBOX_DEAD_AFTER_S = env.float("OUTBOX_DEAD_AFTER_S", default=90.0)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
@@ -203,7 +220,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 CLONING_PROVIDER = env("CLONING_PROVIDER", default="operator")  # operator | webhook
 CLONING_WEBHOOK_URL = env("CLONING_WEBHOOK_URL", default="")
-CLONING_WEBHOOK_SECRET = env("CLONING_WEBHOOK_SECRET", default="dev-webhook-secret")
+CLONING_WEBHOOK_SECRET = env("CLONING_WEBHOOK_SECRET", default=DEV_CLONING_WEBHOOK_SECRET)
 DELETION_BACKUP_KEY = env("DELETION_BACKUP_KEY", default="")  # Fernet key; derived from SECRET_KEY when empty
 DELETION_BACKUP_DAYS = 30
 DELETION_LEASE_SECONDS = env.int("DELETION_LEASE_SECONDS", default=300)  # a dead worker's step is taken over after this

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from voicemanager.accounts.views import team
+from voicemanager.accounts.views import password, team
 from voicemanager.api import api
 from voicemanager.consent.views import owner_consent
 from voicemanager.core.health import healthz
@@ -23,6 +23,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/password_reset/", password.PasswordResetView.as_view(), name="password_reset"),  # throttled
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("vm/", include("voicemanager.urls.vm")),
@@ -43,3 +44,5 @@ urlpatterns = [
     path("forget/confirm/<str:token>/", forget.forget_confirm, name="forget_confirm"),
     path("forget/report/<str:token>/", forget.forget_report, name="forget_report"),
 ]
+
+handler400 = "config.errors.bad_request"  # JSON for the API and the upload endpoints (config/errors.py)

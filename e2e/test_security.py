@@ -120,3 +120,132 @@ def test_production_settings_force_https_hsts_and_secure_cookies(tmp_path):
     assert "default-src 'self'" in got["csp"]
     assert got["session_secure"] and got["session_httponly"] and got["csrf_secure"]
     assert got["cookies"]["csrftoken"]["secure"], got["cookies"]
+
+
+# --- refusing public secrets (config/checks.py) -------------------------------------------------
+
+REAL_KEY = "k3y-" + "".join(chr(97 + (i * 7) % 26) for i in range(60))
+
+
+def _deploy_check(tmp_path, **overrides):
+    """``manage.py check --deploy`` as a deployment runs it: DEBUG off, not testing, nothing from pytest."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST", "DJANGO_", "SECURE", "DEBUG", "TESTING", "SECRET_KEY", "CLONING_",
+                                "DATABASE_URL"))}
+    env.update(DEBUG="0", ALLOWED_HOSTS="voices.example.com", DATABASE_URL=f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    env.update(overrides)
+    for name in [k for k, v in env.items() if v is None]:
+        del env[name]
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_deploy_check_refuses_the_default_secret_key(tmp_path):
+    unset = _deploy_check(tmp_path)
+    assert unset.returncode != 0 and "config.E001" in unset.stderr, unset.stderr[-1500:]
+    from django.conf import settings
+
+    default = _deploy_check(tmp_path, SECRET_KEY=settings.DEV_SECRET_KEY)
+    assert default.returncode != 0 and "config.E001" in default.stderr
+    empty = _deploy_check(tmp_path, SECRET_KEY="")  # Django itself refuses an empty key
+    assert empty.returncode != 0 and ("config.E001" in empty.stderr or "must not be empty" in empty.stderr)
+    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=120, env={**{k: v for k, v in os.environ.items()
+                                                             if k not in ("SECRET_KEY", "TESTING", "DEBUG")},
+                                                          "DEBUG": "0", "TESTING": "0",
+                                                          "DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite3'}"})
+    assert migrate.returncode != 0 and "config.E001" in migrate.stderr, "migrate (compose's web start) refuses too"
+    if (tmp_path / "m.sqlite3").exists():  # opened, perhaps, but nothing migrated
+        import sqlite3
+
+        with sqlite3.connect(tmp_path / "m.sqlite3") as db:
+            assert not db.execute("select name from sqlite_master where name = 'django_migrations'").fetchall()
+
+
+def test_deploy_check_refuses_the_default_webhook_secret_for_the_webhook_provider(tmp_path):
+    for secret in (None, "", "dev-webhook-secret"):
+        result = _deploy_check(tmp_path, SECRET_KEY=REAL_KEY, CLONING_PROVIDER="webhook",
+                               CLONING_WEBHOOK_URL="https://provider.example.com/clone", CLONING_WEBHOOK_SECRET=secret)
+        assert result.returncode != 0 and "config.E002" in result.stderr, (secret, result.stderr[-1500:])
+    operator = _deploy_check(tmp_path, SECRET_KEY=REAL_KEY, CLONING_PROVIDER="operator")
+    assert operator.returncode == 0, "the operator provider needs no webhook secret: " + operator.stderr[-1500:]
+
+
+def test_deploy_check_passes_with_real_secrets(tmp_path):
+    result = _deploy_check(tmp_path, SECRET_KEY=REAL_KEY, CLONING_PROVIDER="webhook",
+                           CLONING_WEBHOOK_URL="https://provider.example.com/clone",
+                           CLONING_WEBHOOK_SECRET="whsec-" + REAL_KEY[::-1])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_debug_run_keeps_working_with_the_defaults(tmp_path):
+    result = _deploy_check(tmp_path, DEBUG="1")
+    assert "config.E001" not in result.stderr, result.stderr[-1500:]
+
+
+def _compose(*args, **env_overrides):
+    import compose
+
+    binary = Path(compose.__file__).parent / "docker-compose"
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SECURE", "DEBUG")}
+    env.update(env_overrides)
+    return subprocess.run([str(binary), "-f", str(ROOT / "docker-compose.yml"), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_compose_refuses_no_secret_key_and_defaults_to_secure():
+    missing = _compose("config", "-q")
+    assert missing.returncode != 0 and "SECRET_KEY" in missing.stderr
+    rendered = _compose("config", "--format", "json", SECRET_KEY=REAL_KEY)
+    assert rendered.returncode == 0, rendered.stderr
+    services = json.loads(rendered.stdout)["services"]
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DEBUG"] == "0" and environment["SECURE"] == "1", (name, environment)
+        assert environment["SITE_URL"].startswith("https://")
+    for name in ("worker", "beat"):  # celery does not run system checks itself
+        assert "manage.py check &&" in " ".join(services[name]["command"]), services[name]["command"]
+    assert "manage.py migrate" in " ".join(services["web"]["command"])
+
+
+# --- proxy-aware lockout (config/client_ip.py) ---------------------------------------------------
+
+PROXY = "10.0.0.1"
+
+
+def _login_via_proxy(client, email: str, password: str, forwarded_for: str):
+    return client.post("/accounts/login/", {"username": email, "password": password}, REMOTE_ADDR=PROXY,
+                       HTTP_X_FORWARDED_FOR=forwarded_for)
+
+
+def test_behind_a_trusted_proxy_the_lockout_keys_on_the_forwarded_client(axes_on, settings, cast, client):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for attempt in range(6):  # the attacker also makes up addresses on the left: the proxy appends the real one
+        _login_via_proxy(client, cast.admin_x.email, f"wrong-{attempt}", f"198.51.100.{attempt}, 203.0.113.5")
+    locked = _login_via_proxy(client, cast.admin_x.email, "pass-word-123", "203.0.113.5")
+    assert locked.status_code in (403, 429) and "_auth_user_id" not in client.session
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.filter(username=cast.admin_x.email, ip_address="203.0.113.5").exists()
+    real_user = _login_via_proxy(client, cast.admin_x.email, "pass-word-123", "203.0.113.77")
+    assert real_user.status_code == 302, "another client behind the same proxy is not locked out"
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(axes_on, settings, cast, client):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for attempt in range(6):
+        _login_via_proxy(client, cast.admin_x.email, f"wrong-{attempt}", f"203.0.113.{attempt}")
+    fresh_header = _login_via_proxy(client, cast.admin_x.email, "pass-word-123", "203.0.113.200")
+    assert fresh_header.status_code in (403, 429), "a made-up X-Forwarded-For does not escape the lockout"
+    from axes.models import AccessAttempt
+
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {PROXY}
+
+
+def test_a_malformed_or_short_forwarded_header_falls_back_to_the_peer(rf, settings):
+    from config.client_ip import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5, 10.0.0.2")) == "203.0.113.5"
+    assert client_ip(rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="10.0.0.2")) == PROXY
+    assert client_ip(rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="<script>, 10.0.0.2")) == PROXY

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from voicemanager.cloning import exports, packaging
+from voicemanager.core import outbox
 
 
 @shared_task(bind=True, name="tasks.cloning.package_voice", acks_late=True, reject_on_worker_lost=True,
@@ -23,7 +24,8 @@ def package_voice(self, voice_pk: int) -> None:
              max_retries=packaging.MAX_FORWARD_RETRIES, soft_time_limit=120, time_limit=180)
 def forward_voice(self, voice_pk: int) -> None:
     try:
-        packaging.forward(voice_pk, retries=self.request.retries, max_retries=self.max_retries)
+        packaging.forward(voice_pk, retries=self.request.retries, max_retries=self.max_retries,
+                          takeover=outbox.taken_over(self.request.id))
     except packaging.RetryLater as exc:
         raise self.retry(exc=exc.cause, countdown=exc.countdown) from exc
 
@@ -33,5 +35,6 @@ def forward_voice(self, voice_pk: int) -> None:
              soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
 def build_task_export(self, export_pk: int) -> None:
     """The admin's download of a task's set (``voicemanager/cloning/exports.py``)."""
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
+    redelivered = (bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
+                   or outbox.taken_over(self.request.id))  # its worker died: the outbox re-sent it
     exports.build(export_pk, may_reclaim=redelivered)

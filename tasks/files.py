@@ -44,12 +44,14 @@ AUTO_DENOISE_SOURCES = ("booth",)  # submitted takes; uploads and consent record
 def _may_reclaim(task: Task) -> bool:
     """May this run take over a row left "running"? Yes when the attempt that claimed it is over.
 
-    A redelivered message means its worker died; a retry means our own earlier attempt raised,
+    A redelivered message, or one the outbox re-sent because its worker stopped beating
+    (``outbox.taken_over``), means its worker died; a retry means our own earlier attempt raised,
     and its reset of the row may have failed with it (a killed database connection fails the
     job and the reset alike). A second run of the same work is harmless: analysis writes the
     same figures, and a denoise output is attached once under a row lock.
     """
-    return bool((task.request.delivery_info or {}).get("redelivered")) or task.request.retries > 0
+    return (bool((task.request.delivery_info or {}).get("redelivered")) or task.request.retries > 0
+            or outbox.taken_over(getattr(task.request, "id", None)))
 
 
 def _reset(update) -> None:

@@ -11,4 +11,5 @@ from tasks import (  # noqa: F401
     health,
     reminders,  # noqa: F401
     uploads,  # noqa: F401
+    voice,  # noqa: F401
 )

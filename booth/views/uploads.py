@@ -9,14 +9,17 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from voicemanager.consent.signing import consent_problem
-from voicemanager.core.access import get_task_for_contractor
+from voicemanager.core.access import get_take_for_contractor, get_task_for_contractor
 from voicemanager.files.tus import UploadNotAvailable, claim_completed_upload, release_upload
 from voicemanager.models import Section, Take
+from voicemanager.quality import checks as voice_checks
 from voicemanager.recording import reviews
 from voicemanager.recording.takes import EDITABLE
 from voicemanager.recording.uploads import (
@@ -64,7 +67,17 @@ def take_json(take: Take) -> dict:
         "qc": {"summary": qc.get("summary"), "verdicts": qc.get("verdicts", []),
                "noise_floor_dbfs": qc.get("noise_floor_dbfs"), "verdict": qc.get("verdict"),
                "quiet_enough": qc.get("quiet_enough")},
+        "voice_url": reverse("booth:take_voice", args=[take.task.public_id, take.public_id])
+        if take.kind == Take.Kind.TAKE else None,
+        "break": voice_checks.break_status(take.task) if take.kind == Take.Kind.TAKE else None,
     }
+
+
+@login_required
+def take_voice(request: HttpRequest, task_id: str, take_id: str) -> JsonResponse:
+    """Whose voice the take is and how it drifted, once the worker has checked it (the booth polls this)."""
+    take = get_take_for_contractor(request, task_id, take_id)
+    return JsonResponse({**voice_checks.take_status(take), "break": voice_checks.break_status(take.task)})
 
 
 def _handle(request: HttpRequest, task_public_id: str, kind: str, section_id: int | None = None) -> JsonResponse:
@@ -125,6 +138,8 @@ def _handle(request: HttpRequest, task_public_id: str, kind: str, section_id: in
         take, created = store_recording(task, section, received, user=request.user,
                                         captured_with=request.POST.get("captured_with", "worklet")[:20])
     except UploadError as exc:
+        if upload_id:  # a final refusal: the tus upload's row and bytes go now, not at the purge
+            release_upload(uuid.UUID(upload_id))
         return error(exc.status, exc.code, exc.message)
     except OSError as exc:  # storage full or failing: nothing was stored; the browser keeps the take and retries
         return storage_error(exc)

@@ -60,3 +60,19 @@ redis_ensure() {
     for _ in $(seq 1 50); do redis_ready && { touch "$ROOT/var/redis.started-here"; return 0; }; sleep 0.1; done
     echo "Redis did not start" >&2; return 1
 }
+
+# secret_key_ensure ENV_FILE: on first run, write a generated SECRET_KEY into ENV_FILE (mode 600) unless the
+# environment or the file already has one; an existing key is never replaced (signed links stay valid).
+secret_key_ensure() {
+    local file="$1"
+    if [ -n "${SECRET_KEY:-}" ] || { [ -f "$file" ] && grep -Eq '^[[:space:]]*(export[[:space:]]+)?SECRET_KEY=' "$file"; }; then
+        return 0
+    fi
+    local key
+    key="$("${VENV}/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))' 2>/dev/null \
+        || python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    ( umask 077; touch "$file" )
+    if [ -s "$file" ] && [ -n "$(tail -c1 "$file")" ]; then echo >> "$file"; fi
+    printf 'SECRET_KEY=%s\n' "$key" >> "$file"
+    log "Generated a SECRET_KEY into $file (kept on later runs)"
+}

@@ -13,6 +13,7 @@ import { createRecorderControls } from "./booth/recorder-controls.js";
 import { startStore } from "./booth/store-status.js";
 import { createTakeList } from "./booth/take-list.js";
 import { createVerdictPanel } from "./booth/verdict-panel.js";
+import { watchVoiceChecks } from "./booth/voice-check.js";
 
 function initBooth(root) {
   const taskId = root.dataset.task;
@@ -23,6 +24,7 @@ function initBooth(root) {
   const verdict = createVerdictPanel({
     taskId, box: $("latest"), state: $("latest-state"), reasons: $("latest-qc"), wave: $("take-wave"), note,
   });
+  watchVoiceChecks({ taskId, box: $("latest-voice"), breakNote: $("break-note") });
   const controls = createRecorderControls({
     root,
     maxSeconds: Number(root.dataset.maxSeconds || 60),

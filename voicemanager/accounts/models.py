@@ -158,11 +158,23 @@ class ApiKey(models.Model):
         )
         return key, raw
 
+    def revoke(self) -> bool:
+        """Stop the key working; True when this call revoked it (a second call changes nothing)."""
+        now = timezone.now()
+        revoked = ApiKey.objects.filter(pk=self.pk, revoked_at=None).update(revoked_at=now)
+        if revoked:
+            self.revoked_at = now
+        return bool(revoked)
+
     @classmethod
     def authenticate(cls, raw: str | None) -> ApiKey | None:
+        """The live key for ``raw``: not revoked, and its creator (if any) still an active member."""
         if not raw:
             return None
-        key = cls.objects.select_related("organisation").filter(key_hash=cls.hash(raw), revoked_at=None).first()
+        creator_is_member = Membership.objects.filter(organisation=models.OuterRef("organisation"),
+                                                      user=models.OuterRef("created_by"), user__is_active=True)
+        key = (cls.objects.select_related("organisation").filter(key_hash=cls.hash(raw), revoked_at=None)
+               .filter(models.Q(created_by=None) | models.Exists(creator_is_member)).first())
         now = timezone.now()
         if key and (key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION):
             # At most one write a minute per key: an API client polling status is not a row write per call.

@@ -14,7 +14,7 @@ from django.utils import timezone
 from voicemanager.core import audit
 from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.links import site_url
-from voicemanager.models import Invitation, Membership, Organisation, User
+from voicemanager.models import ApiKey, Invitation, Membership, Organisation, RecordingTask, User
 
 
 class TeamError(Exception):
@@ -40,8 +40,12 @@ def invite_member(organisation: Organisation, email: str, role: str, invited_by)
         raise TeamError("Choose a role: admin or member.")
     if Membership.objects.filter(organisation=organisation, user__email=email).exists():
         raise TeamError(f"{email} is already a member of {organisation.name}.")
-    if User.objects.filter(email=email, kind=User.Kind.CONTRACTOR).exists():
-        raise TeamError(f"{email} is a booth (voice talent) account; team members need their own email.")
+    # Only this organisation's own contractors are refused here (its admins know them already). For any
+    # other email the answer is the same whatever account it has, or the form would tell; a booth account
+    # that opens the link is refused at acceptance (accept_invitation).
+    if RecordingTask.objects.filter(organisation=organisation, speaker__user__email=email,
+                                    speaker__user__kind=User.Kind.CONTRACTOR).exists():
+        raise TeamError(f"{email} records for {organisation.name} in the booth; team members need their own email.")
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update()
@@ -130,7 +134,20 @@ def remove_member(membership: Membership, actor) -> None:
                             "and cannot be removed.")
         audit.record("team.member_removed", actor=actor, organisation=locked.organisation, target=locked,
                      email=locked.user.email, role=locked.role)
+        for key in ApiKey.objects.filter(organisation=locked.organisation, created_by=locked.user, revoked_at=None):
+            revoke_api_key(key, actor, reason="member_removed")
         locked.delete()
+
+
+def revoke_api_key(key: ApiKey, actor, *, reason: str = "revoked") -> bool:
+    """Revoke an API key with an audit entry; True when it was live until now."""
+    with transaction.atomic():
+        if not key.revoke():
+            return False
+        audit.record("api_key.revoked", actor=actor, organisation=key.organisation, target=key,
+                     target_id=key.prefix, name=key.name, reason=reason,
+                     created_by=key.created_by.email if key.created_by else "")
+    return True
 
 
 def revoke_invitation(invitation: Invitation, actor) -> None:

@@ -10,7 +10,9 @@ ahead), 422 ``invalid_request`` (malformed body), ``invalid_alias``, ``unsupport
 ``invalid_metadata``, ``no_usable_files``/``set_too_short`` (with ``discardedFiles``),
 ``mixed_speakers``, ``consent_missing`` (with ``reasons``).
 
-``POST /voice-cloning/callback`` is for the webhook provider (no API key; signed body).
+``POST /voice-cloning/callback`` is for the webhook provider (no API key; signed body). It and the
+package download link exist only when ``CLONING_PROVIDER=webhook``: with the operator provider they
+answer 404 as if not mounted, so no secret, default or not, can finish or fail a voice.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import json
 import re
 from typing import Any, Literal
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest
 from ninja import Field, Router, Schema
 
@@ -122,6 +125,12 @@ def get_cloning(request: HttpRequest, alias: str):
     return 200, cloning.voice_state(voice)
 
 
+def _webhook_provider_only() -> None:
+    """The webhook provider's endpoints are not there for any other provider."""
+    if settings.CLONING_PROVIDER != "webhook":
+        raise ApiError(404, "not_found", "Not found.")
+
+
 CALLBACK_DOC = {
     "requestBody": {"content": {"application/json": {"schema": {
         "type": "object", "required": ["voiceId", "status"],
@@ -142,6 +151,7 @@ CALLBACK_DOC = {
              summary="Provider status callback (signed)")
 def provider_callback(request: HttpRequest):
     """The cloning provider reports received / training / ready / failed. Bad signature: 401, nothing changes."""
+    _webhook_provider_only()
     raw = request.body
     if not webhook.verify(raw, request.headers.get("X-Signature")):
         raise ApiError(401, "invalid_signature", "The X-Signature header does not match the body.")
@@ -167,6 +177,7 @@ def provider_callback(request: HttpRequest):
             url_name="voice_package_download")
 def package_download(request: HttpRequest, voice_id: str, token: str = ""):
     """The expiring signed link sent to the webhook provider (when storage is not S3)."""
+    _webhook_provider_only()
     if not re.match(r"^voice_[0-9a-z]{1,40}$", voice_id) or not webhook.check_download_token(voice_id, token):
         raise ApiError(404, "not_found", "This link is invalid or has expired.")
     voice = Voice.objects.filter(public_id=voice_id).select_related("package").first()

@@ -80,6 +80,10 @@ class Voice(models.Model):
     language_warning_accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    speaker_mismatch_overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Admin who sent the set although some files did not sound like the consenting speaker.",
+    )
 
     objects = VoiceQuerySet.as_manager()
 

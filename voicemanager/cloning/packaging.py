@@ -38,6 +38,7 @@ from voicemanager.cloning.voices import file_facts, qc_decisions
 from voicemanager.consent.gate import check_consent, consent_evidence
 from voicemanager.core import audit, outbox
 from voicemanager.models import AudioFile, Voice, VoicePackage
+from voicemanager.quality import checks as voice_checks
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +255,12 @@ def package(voice_pk: int) -> None:
         if reasons:
             fail_voice(voice.pk, "Consent is missing: " + " ".join(reasons))
             return
+        if voice.speaker_mismatch_overridden_by_id is None:  # checks still waiting run here first
+            files = list(AudioFile.objects.filter(organisation=voice.organisation, public_id__in=voice.files_used))
+            mismatches = voice_checks.speaker_mismatches(files, run_waiting=True)
+            if mismatches:
+                fail_voice(voice.pk, voice_checks.mismatch_message(mismatches))
+                return
         try:
             zip_path, manifest, tmp = build_package(voice)
         except (PackagingError, AudioRejected) as exc:
@@ -275,7 +282,8 @@ def _backoff(retries: int) -> float:
     return min(base * (2 ** retries), float(getattr(settings, "CLONING_RETRY_MAX_S", 3600)))
 
 
-def forward(voice_pk: int, *, retries: int = 0, max_retries: int = MAX_FORWARD_RETRIES) -> None:
+def forward(voice_pk: int, *, retries: int = 0, max_retries: int = MAX_FORWARD_RETRIES,
+            takeover: bool = False) -> None:
     """Hand the package to the configured provider, exactly once. A transient failure raises RetryLater
     (with its backoff) until ``retries`` reaches ``max_retries``; then the voice fails."""
     voice = Voice.objects.select_related("organisation", "task", "speaker").filter(pk=voice_pk).first()
@@ -292,8 +300,9 @@ def forward(voice_pk: int, *, retries: int = 0, max_retries: int = MAX_FORWARD_R
         return  # waits for the admin to accept staff's quote; credits.accept_quote enqueues this job again
     now = timezone.now()
     unclaimed = Q(forward_claimed_at=None) | Q(forward_claimed_at__lt=now - STALE_CLAIM)
-    if retries:
-        # our own earlier attempt raised (a database error) and may have left its claim: take it back.
+    if retries or takeover:
+        # our own earlier attempt raised (a database error), or the worker of the one that claimed it died
+        # (the outbox re-sent the job when its heartbeat stopped), and may have left its claim: take it back.
         # Should its POST have gone through, the Idempotency-Key (the voice id) lets the receiver drop this one.
         unclaimed = Q()
     claimed = VoicePackage.objects.filter(pk=package.pk, forwarded_at=None).filter(unclaimed).update(

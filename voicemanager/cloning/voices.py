@@ -27,6 +27,7 @@ from voicemanager.core.emails import email_job, send_after_commit, send_template
 from voicemanager.core.languages import LANGUAGE_NAMES
 from voicemanager.core.links import site_url
 from voicemanager.models import AudioFile, Speaker, Voice
+from voicemanager.quality import checks as voice_checks
 from voicemanager.recording import native_language
 
 ALIAS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -163,6 +164,7 @@ def preflight(org, files: list[AudioFile], *, voice_type: str, engine: str = eng
         "joined": [m for m in ev.members if m.joined],
         "qc_warnings": qc_warnings(gate.usable),
         "consent_reasons": consent,
+        "speaker_mismatches": voice_checks.speaker_mismatches(files),
         "expected_earliest": earliest,
         "expected_latest": latest,
         "ok": ev.ok and not consent,
@@ -225,11 +227,14 @@ def _check_common(org, alias: str, engine: str, voice_type: str, language: str, 
 def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str = engines.DEFAULT_ENGINE,
                   voice_type: str = "instant", language: str | None = None, metadata: dict | None = None,
                   task=None, speaker_id: str | None = None, accept_language_warning: bool = False,
-                  actor_label: str = "", include_flagged_ids: list[str] | None = None) -> Voice:
+                  actor_label: str = "", include_flagged_ids: list[str] | None = None,
+                  override_speaker_mismatch: bool = False) -> Voice:
     """Create a voice request and queue its packaging; raise ``CloningError`` and change nothing if refused.
 
     ``actor_label`` names a non-user actor (an API key) in the audit log. ``include_flagged_ids``:
-    files that failed QC which the admin sends on purpose (stored on the voice, audited).
+    files that failed QC which the admin sends on purpose (stored on the voice, audited). Files whose
+    voice was judged "different" from the consent recording refuse the set (422 ``speaker_mismatch``)
+    unless an admin of the organisation overrides it (``override_speaker_mismatch``, audited).
     """
     metadata = dict(metadata or {})
     language = language or (task.script.language if task is not None else "en")
@@ -249,6 +254,9 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
     reasons = check_consent(speaker, task=task, organisation=org)
     if reasons:
         raise CloningError(422, "consent_missing", "Consent is missing: " + " ".join(reasons), reasons=reasons)
+    mismatches = voice_checks.speaker_mismatches(files)
+    if mismatches and not (override_speaker_mismatch and org.is_admin(user)):
+        raise CloningError(422, "speaker_mismatch", voice_checks.mismatch_message(mismatches), files=mismatches)
     warning = native_language.language_warning(speaker, language)
     if warning and not accept_language_warning:
         raise CloningError(409, "language_warning", warning, warning=warning)
@@ -262,7 +270,12 @@ def request_voice(org, user, *, files: list[AudioFile], alias: str, engine: str 
                 qc_included=[i for i in included if i["fileId"] in ev.used],
                 expected_ready_at=latest, provider=settings.CLONING_PROVIDER,
                 created_by=user if getattr(user, "is_authenticated", False) else None,
+                speaker_mismatch_overridden_by=user if mismatches else None,
             )
+            if mismatches:
+                audit.record("voice.speaker_mismatch_overridden", actor=user, organisation=org, target=voice,
+                             files=[m["fileId"] for m in mismatches],
+                             similarities=[m["similarity"] for m in mismatches])
             audit.record("voice.requested", actor=user, organisation=org, target=voice, alias=alias,
                          type=voice_type, files=ev.used, discarded=[d["fileId"] for d in discarded],
                          qc_discarded={d["fileId"]: d["code"] for d in gate.discarded},

@@ -74,6 +74,8 @@ class ConsentRecording(models.Model):
     audio = models.ForeignKey("voicemanager.AudioFile", on_delete=models.PROTECT, related_name="+")
     statement = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    voice_reference = models.JSONField(
+        default=dict, blank=True, help_text="Speaker embedding of this recording (tasks.audio.speaker.reference).")
 
     def __str__(self) -> str:
         return f"Consent recording of {self.speaker}"

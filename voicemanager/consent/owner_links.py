@@ -32,6 +32,7 @@ from voicemanager.consent.gate import check_consent
 from voicemanager.core import audit
 from voicemanager.core.emails import email_job, send_after_commit, send_templated_email
 from voicemanager.core.links import site_url
+from voicemanager.core.text import clean_line
 from voicemanager.models import AudioFile, ConsentDocument, ConsentRecording, ConsentSignature, Organisation, Speaker
 from voicemanager.recording.native_language import clean_languages
 
@@ -176,7 +177,7 @@ def statement_for(speaker: Speaker) -> str:
 def sign(speaker: Speaker, *, typed_name: str, native_languages, agreed: bool, ip: str | None,
          user_agent: str) -> list[ConsentSignature]:
     """Sign every current document (exact version and text hash) and keep the native languages."""
-    typed_name = " ".join((typed_name or "").split())[:200]
+    typed_name = clean_line(typed_name)[:200]
     languages = clean_languages(native_languages)
     if not agreed:
         raise ConsentInputError("not_agreed", "Tick the box to confirm you have read and agree to the documents.")
@@ -204,6 +205,11 @@ def sign(speaker: Speaker, *, typed_name: str, native_languages, agreed: bool, i
     return signatures
 
 
+# Container (as probed) -> the extension its stored name gets: what browsers record, plus WAV/MP3/FLAC.
+STATEMENT_EXTENSIONS = {"wav": "wav", "webm": "webm", "matroska": "webm", "ogg": "ogg", "mov": "m4a", "mp4": "m4a",
+                        "mp3": "mp3", "flac": "flac"}
+
+
 def store_recording(speaker: Speaker, uploaded, *, sha256: str = "", client_id: str = "") -> tuple[ConsentRecording,
                                                                                                       bool]:
     """Validate and keep the spoken statement; return (recording, created). Same bytes twice: stored once."""
@@ -216,8 +222,7 @@ def store_recording(speaker: Speaker, uploaded, *, sha256: str = "", client_id: 
         raise ConsentInputError("no_audio", "No recording was received.")
     if uploaded.size > MAX_STATEMENT_BYTES:
         raise ConsentInputError("too_large", "The recording is too large for a consent statement.")
-    suffix = Path(uploaded.name or "consent.wav").suffix.lower()[:6] or ".wav"
-    fd, tmp_name = tempfile.mkstemp(suffix=suffix)
+    fd, tmp_name = tempfile.mkstemp(suffix=".upload")  # the client's name says nothing about the content
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -234,6 +239,11 @@ def store_recording(speaker: Speaker, uploaded, *, sha256: str = "", client_id: 
             info = validate(tmp, max_bytes=MAX_STATEMENT_BYTES, min_s=MIN_STATEMENT_S, max_s=MAX_STATEMENT_S + 5)
         except AudioRejected as exc:
             raise ConsentInputError(exc.code, exc.message) from exc
+        extension = STATEMENT_EXTENSIONS.get(info.format_name)
+        if extension is None:
+            raise ConsentInputError("unsupported_format", f"This is {info.format_name.upper()} audio; record the "
+                                    "statement again in this page.")
+        suffix = f".{extension}"  # the validated format's, never the client's (a storage key's type comes from it)
         with transaction.atomic():
             audio = AudioFile(
                 organisation=speaker.organisation, path=f"consent/{speaker.public_id}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from voicemanager.core import audit
+from voicemanager.core.text import clean_line
 from voicemanager.models import ConsentDocument, ConsentRecording, ConsentSignature, RecordingTask, Speaker
 
 STATEMENT = ("I, {name}, am aware that recordings of my voice will be used by {organisation} "
@@ -18,7 +19,7 @@ STATEMENT = ("I, {name}, am aware that recordings of my voice will be used by {o
 def sign_documents(speaker: Speaker, documents: list[ConsentDocument], *, typed_name: str, ip: str | None,
                    user_agent: str) -> list[ConsentSignature]:
     """Record one signature per document, with the exact version and text hash that was shown."""
-    typed_name = " ".join(typed_name.split())
+    typed_name = clean_line(typed_name)[:200]
     if len(typed_name) < 2:
         raise ValueError("Type your full name to sign.")
     with transaction.atomic():

@@ -25,6 +25,7 @@ from voicemanager.models import (
     Speaker,
     Take,
     Voice,
+    VoiceCheck,
 )
 
 
@@ -133,6 +134,12 @@ def get_take_for_contractor(request, task_public_id: str, take_public_id: str) -
     """A take of the contractor's own task (the booth's take actions)."""
     task = get_task_for_contractor(request, task_public_id)
     return get_object_or_404(Take.objects.select_related("section", "task"), task=task, public_id=take_public_id)
+
+
+def get_voice_check_for_member(request, task_public_id: str, check_pk: int) -> VoiceCheck:
+    """A take's voice check (speaker verification and drift) on a task of one of the user's organisations."""
+    task = get_task_for_member(request, task_public_id)
+    return get_object_or_404(VoiceCheck.objects.select_related("organisation"), pk=check_pk, task=task)
 
 
 def get_take_for_member(request, task_public_id: str, take_public_id: str) -> Take:

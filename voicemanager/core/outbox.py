@@ -10,18 +10,29 @@ minute) sends it once Redis is back. A message that was sent but never finished
 duplicate is harmless. The worker marks a message done when its task ends
 (``task_postrun``), using the message id as the Celery task id.
 
+A running job beats: its message's ``heartbeat_at`` is stamped when it starts and every
+``OUTBOX_HEARTBEAT_S`` (15 s) from a thread of the worker process. When the worker dies (SIGKILL,
+a lost machine) the beats stop, and the next ``flush_outbox`` after ``OUTBOX_DEAD_AFTER_S`` (90 s)
+sends the job again with ``takeovers`` counted, so ``taken_over(task_id)`` tells the new run that
+the row its predecessor claimed may be taken back. This covers every job kind, since every job goes
+through the outbox: a dead worker's job is redone within about two minutes, not after the broker's
+visibility timeout (2 h).
+
 Use: ``from voicemanager import outbox; outbox.enqueue("tasks.files.process_new_file", audio.pk)``
 inside the transaction that creates the row the job is about.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from datetime import timedelta
 
-from celery import shared_task
-from celery.signals import task_postrun
+from celery import current_app, shared_task
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -91,22 +102,93 @@ def send(pk) -> bool:
     return True
 
 
+def heartbeat_every() -> float:
+    return float(getattr(settings, "OUTBOX_HEARTBEAT_S", 15))
+
+
+def dead_after() -> timedelta:
+    return timedelta(seconds=float(getattr(settings, "OUTBOX_DEAD_AFTER_S", 90)))
+
+
 def pending(now=None):
-    """Messages to (re)send: never sent, or sent long ago and still not done."""
+    """Messages to (re)send: never sent, sent long ago and still not done, or running on a dead worker."""
     now = now or timezone.now()
-    return OutboxMessage.objects.filter(done_at=None).filter(Q(sent_at=None) | Q(sent_at__lt=now - resend_after()))
+    return OutboxMessage.objects.filter(done_at=None).filter(
+        Q(sent_at=None) | Q(sent_at__lt=now - resend_after()) | Q(heartbeat_at__lt=now - dead_after()))
+
+
+def taken_over(task_id) -> bool:
+    """Was this job re-sent because the worker running it died? Then its claim on its row is stale."""
+    if not task_id:
+        return False
+    try:
+        return OutboxMessage.objects.filter(pk=task_id, takeovers__gt=0).exists()
+    except (DatabaseError, ValueError, ValidationError):
+        return False
 
 
 @shared_task(name="voicemanager.core.outbox.flush_outbox", ignore_result=True)
 def flush_outbox(limit: int = 500) -> int:
     """Send what the broker never took, re-send what was lost; forget old finished messages."""
     sent = 0
-    for pk in pending().order_by("created_at").values_list("pk", flat=True)[:limit]:
+    now = timezone.now()
+    for pk in pending(now).order_by("created_at").values_list("pk", flat=True)[:limit]:
+        # A dead worker's job: the next run may take over its claim (``taken_over``), and it stops
+        # counting as running until a worker starts it again.
+        OutboxMessage.objects.filter(pk=pk, heartbeat_at__lt=now - dead_after()).update(
+            heartbeat_at=None, takeovers=F("takeovers") + 1)
         if not send(pk):
             break  # the broker is still down: try again next time
         sent += 1
     OutboxMessage.objects.filter(done_at__lt=timezone.now() - KEEP_DONE).delete()
     return sent
+
+
+class _Heartbeat(threading.Thread):
+    """While a job runs, stamp its message every ``OUTBOX_HEARTBEAT_S`` seconds (own DB connection)."""
+
+    def __init__(self, task_id: str):
+        super().__init__(name=f"outbox-heartbeat-{task_id}", daemon=True)
+        self.task_id, self.stopped = task_id, threading.Event()
+
+    def beat(self) -> None:
+        try:
+            OutboxMessage.objects.filter(pk=self.task_id, done_at=None).update(heartbeat_at=timezone.now())
+        except Exception:  # noqa: BLE001 - a missed beat only makes a takeover earlier; jobs are idempotent
+            log.debug("outbox: heartbeat of %s failed", self.task_id, exc_info=True)
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(heartbeat_every()):
+                self.beat()
+        finally:
+            connection.close()
+
+
+_beating: dict[str, _Heartbeat] = {}
+
+
+@task_prerun.connect(dispatch_uid="voicemanager.core.outbox.heartbeat_start")
+def _start_heartbeat(task_id=None, **_) -> None:
+    """Bookkeeping only (no business logic): the job's message says it is running, and keeps saying so."""
+    if not task_id or current_app.conf.task_always_eager:
+        return
+    beat = _Heartbeat(task_id)
+    beat.beat()
+    _beating[task_id] = beat
+    beat.start()
+
+
+@task_postrun.connect(dispatch_uid="voicemanager.core.outbox.heartbeat_stop")
+def _stop_heartbeat(task_id=None, state=None, **_) -> None:
+    beat = _beating.pop(task_id, None) if task_id else None
+    if beat is None:
+        return
+    beat.stopped.set()
+    beat.join(timeout=5)
+    if state not in FINAL_STATES:  # a retry waits in the broker: it is not running
+        with contextlib.suppress(Exception):
+            OutboxMessage.objects.filter(pk=task_id).update(heartbeat_at=None)
 
 
 @task_postrun.connect(dispatch_uid="voicemanager.core.outbox.mark_done")

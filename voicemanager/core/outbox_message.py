@@ -19,6 +19,9 @@ class OutboxMessage(models.Model):
     done_at = models.DateTimeField(null=True, blank=True, help_text="A worker finished it (success or final failure).")
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="A worker is running it and said so at this time (every few seconds).")
+    takeovers = models.PositiveIntegerField(default=0, help_text="Re-sent because its worker stopped beating.")
 
     class Meta:
         ordering = ["created_at"]

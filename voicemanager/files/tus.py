@@ -29,7 +29,9 @@ from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
+from django.db.models import F, Sum
 from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.urls import reverse
 from django.utils import timezone
@@ -146,6 +148,36 @@ def tus_endpoint(view):
     return wrapper
 
 
+def max_open_bytes_per_user() -> int:
+    return int(getattr(settings, "UPLOAD_OPEN_BYTES_PER_USER", 2 * max_upload_bytes()))
+
+
+OPEN_WINDOW = timedelta(hours=24)
+
+
+def _reserve(user, length: int, directory: Path) -> str | None:
+    """Why a new upload of ``length`` bytes cannot be promised now, or None.
+
+    Every unfinished upload has its missing bytes reserved: free space must cover them and the new
+    one, so fifty parallel 1.5 GB uploads are not all promised the same 72 GB. One user's unfinished
+    uploads of the last 24 hours may hold at most ``UPLOAD_OPEN_BYTES_PER_USER`` (two full-size
+    files by default); older ones are left to the purge. Both answers are 507, which the clients
+    retry later. The caller holds a transaction: the user's row is locked so that parallel creations
+    of one user count each other.
+    """
+    open_uploads = ResumableUpload.objects.filter(completed_at=None)
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    mine = open_uploads.filter(owner=user, created_at__gte=timezone.now() - OPEN_WINDOW).aggregate(
+        total=Sum("length"))["total"] or 0
+    if mine + length > max_open_bytes_per_user():
+        return (f"You already have {mine / 1e6:.0f} MB of unfinished uploads; finish or cancel some "
+                f"(at most {max_open_bytes_per_user() / 1e6:.0f} MB at a time).")
+    reserved = open_uploads.aggregate(missing=Sum(F("length") - F("offset")))["missing"] or 0
+    if shutil.disk_usage(directory).free < reserved + length:
+        return "Not enough space on the server for this upload."
+    return None
+
+
 def _get_upload_for_owner(request: HttpRequest, upload_id: uuid.UUID) -> ResumableUpload:
     try:
         return ResumableUpload.objects.get(pk=upload_id, owner=request.user)
@@ -181,20 +213,22 @@ def tus_collection(request: HttpRequest) -> HttpResponse:
 
     directory = temp_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    if shutil.disk_usage(directory).free < length:
-        return _response(507, "Not enough space on the server for this upload.")
-    upload_id = uuid.uuid4()
-    path = directory / f"{upload_id}.part"
-    path.open("xb").close()
-    upload = ResumableUpload.objects.create(
-        id=upload_id,
-        owner=request.user,
-        purpose=purpose,
-        length=length,
-        metadata=metadata,
-        temp_path=str(path),
-        completed_at=timezone.now() if length == 0 else None,
-    )
+    with transaction.atomic():
+        refusal = _reserve(request.user, length, directory)
+        if refusal:
+            return _response(507, refusal)
+        upload_id = uuid.uuid4()
+        path = directory / f"{upload_id}.part"
+        path.open("xb").close()
+        upload = ResumableUpload.objects.create(
+            id=upload_id,
+            owner=request.user,
+            purpose=purpose,
+            length=length,
+            metadata=metadata,
+            temp_path=str(path),
+            completed_at=timezone.now() if length == 0 else None,
+        )
     # A path-absolute Location (RFC 9110 allows it; tus clients resolve it against the
     # endpoint) stays right behind a proxy that terminates TLS or rewrites the host.
     return _response(201, Location=reverse("tus_upload", args=[upload.pk]), Upload_Offset="0")

@@ -19,14 +19,16 @@ from django.db import transaction
 from tasks.audio.decode import AudioRejected, validate
 from tasks.audio.hashing import sha256_file
 from voicemanager.core import audit, outbox
+from voicemanager.core.text import BIDI_CONTROLS
 from voicemanager.files.committed import stored_after_failure
 from voicemanager.models import AudioFile
+from voicemanager.quality import checks as voice_checks
 
 ACCEPTED_FORMATS = {"wav": "wav", "mp3": "mp3"}
 MAX_NAME_BYTES = 255
 MAX_SEGMENT = 100
 MAX_PATH = 500
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*\\]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f<>:\"|?*\\" + BIDI_CONTROLS + "\ufeff]")  # core/text.py
 
 __all__ = ["AudioRejected", "FileInUse", "clean_name", "clean_path", "delete_file", "store_uploaded_file"]
 
@@ -94,6 +96,7 @@ def store_uploaded_file(org, user, path: str, name: str, local_path: str | os.Pa
                          storage_locations=[audio.file.name], sha256=digest, size=audio.size)
             # In the outbox, in this transaction: the analysis survives a Redis outage (voicemanager/core/outbox.py).
             outbox.enqueue("tasks.files.process_new_file", audio.pk)
+            voice_checks.queue_for_file(audio)  # a named speaker's file: compared with their consent recording
     except BaseException as exc:
         if stored_after_failure(exc, AudioFile, audio.pk, audio.file):
             return audio  # flush_outbox sends its job

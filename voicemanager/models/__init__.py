@@ -9,6 +9,7 @@ from voicemanager.core.outbox_message import OutboxMessage
 from voicemanager.deletion.models import DeletionNotice, DeletionRequest
 from voicemanager.files.models import AudioFile, DenoiseJob
 from voicemanager.files.resumable import ResumableUpload
+from voicemanager.quality.models import VoiceCheck
 from voicemanager.recording.invitations import Invitation, InvitationError
 from voicemanager.recording.models import RecordingTask, Take
 from voicemanager.recording.review_models import Review, ReviewRound
@@ -21,5 +22,5 @@ __all__ = [
     "CreditEntry", "CreditQuote", "DataSetExport", "DeletionNotice", "DeletionRequest", "DenoiseJob", "Invitation",
     "InvitationError", "Membership", "Organisation", "OutboxMessage", "RecordingTask", "ResumableUpload", "Review",
     "ReviewRound", "Script", "Section", "Speaker", "Take", "User", "Voice",
-    "VoicePackage",
+    "VoiceCheck", "VoicePackage",
 ]

@@ -99,8 +99,11 @@ def validate_due_date(due: date | None) -> date | None:
 
 def assign_task(*, actor, organisation, script: Script, email: str, file_path: str,
                 due_date: date | None = None) -> RecordingTask:
-    """Create the task. A new email gets an invitation link; an existing contractor gets the task
-    straight in their booth and a plain notice."""
+    """Create the task. A contractor who already works for this organisation (has accepted one of its
+    tasks) gets it straight in their booth and a plain notice. Anyone else gets an invitation link to
+    accept, whatever account the email has or has not: another organisation cannot put work in
+    someone's booth (or tag API uploads with their speaker id) without their consent, and the answer
+    never tells the admin what kind of account an email belongs to."""
     email = User.objects.normalize_email(email).strip().lower()
     file_path = validate_file_path(file_path)
     validate_due_date(due_date)
@@ -109,10 +112,11 @@ def assign_task(*, actor, organisation, script: Script, email: str, file_path: s
         script = Script.objects.select_for_update().get(pk=script.pk)
         if Script.objects.filter(previous_version=script).exists():
             raise AssignmentError("A newer version of this script exists: assign that one.")
-        existing = User.objects.filter(email__iexact=email).first()
-        if existing is not None and not existing.is_contractor:
-            raise AssignmentError("That email belongs to a team account; invite a different address.")
-        # A new task starts accepted for a known contractor, invited otherwise.
+        existing = User.objects.filter(email__iexact=email, kind=User.Kind.CONTRACTOR).first()
+        if existing is not None and not RecordingTask.objects.filter(organisation=organisation, speaker__user=existing).exclude(
+                status__in=[RecordingTask.Status.INVITED, RecordingTask.Status.CANCELLED]).exists():
+            existing = None  # not (yet) this organisation's contractor: they accept by the emailed link
+        # A new task starts accepted for this organisation's known contractor, invited otherwise.
         status = RecordingTask.Status.ACCEPTED if existing is not None else RecordingTask.Status.INVITED
         task = RecordingTask(organisation=organisation, script=script, contractor_email=email, file_path=file_path,
                              due_date=due_date, created_by=actor, status=status)

@@ -33,6 +33,7 @@ from tasks.audio.hashing import sha256_file
 from tasks.audio.qc import analyse, room_tone_report
 from voicemanager.files.committed import stored_after_failure
 from voicemanager.models import AudioFile, ConsentRecording, RecordingTask, Section, Take
+from voicemanager.quality import checks as voice_checks
 from voicemanager.recording.takes import copy_to_file_manager
 
 log = logging.getLogger(__name__)
@@ -229,9 +230,11 @@ def _after_store(task: RecordingTask, take: Take, user) -> None:
 
             ConsentRecording.objects.update_or_create(
                 task=task, defaults={"speaker": task.speaker, "organisation": task.organisation, "audio": audio,
-                                     "statement": statement_for(task), "created_at": now})
+                                     "statement": statement_for(task), "created_at": now, "voice_reference": {}})
         else:
             updates.update(room_tone=audio, room_tone_report=take.qc)
+    else:
+        voice_checks.queue_for_take(take)  # compared with the consent recording by a worker
     if updates:
         RecordingTask.objects.filter(pk=task.pk).update(**updates)
     if take.kind == Take.Kind.TAKE:

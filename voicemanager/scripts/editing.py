@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from voicemanager.core import audit
+from voicemanager.core.text import clean_line
 from voicemanager.models import Script, Section
 from voicemanager.scripts.importing import (
     ParsedSection,
@@ -26,7 +27,7 @@ from voicemanager.scripts.importing import (
 def create_script(*, organisation, title: str, language: str, sections: list[ParsedSection | str], actor=None,
                   via: str = "web") -> Script:
     """Save a new script with its sections (validated) and record the audit event."""
-    title = (title or "").strip()[:300]
+    title = clean_line(title)[:300]
     if not title:
         raise ScriptImportError("Give the script a title.")
     language = validate_language(language)
@@ -155,7 +156,7 @@ def add_sections(script: Script, text: str, actor=None) -> Script:
 def update_details(script: Script, title: str, language: str, actor=None) -> Script:
     """Rename in place (the recorded text does not change); a language change on an assigned
     script creates a new version."""
-    title = title.strip()[:300]
+    title = clean_line(title)[:300]
     if not title:
         raise ScriptImportError("Give the script a title.")
     language = validate_language(language)

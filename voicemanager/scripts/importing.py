@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from voicemanager.core.languages import LANGUAGE_NAMES
+from voicemanager.core.text import clean_text, has_nul
 
 # Reading pace: ~150 words a minute for languages written with spaces. Chinese and
 # Japanese are counted in characters (~4 characters a second for careful studio reading).
@@ -84,8 +85,10 @@ class Review:
 
 
 def clean(text: str) -> str:
-    """Normalise line endings and whitespace inside one section."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    """Normalise line endings and whitespace inside one section; drop bidi and control characters (not NUL,
+    which ``validate_sections`` refuses)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "\x00".join(clean_text(part) for part in text.split("\x00"))
     return "\n".join(line.strip() for line in text.strip().split("\n"))
 
 
@@ -222,6 +225,9 @@ def review(texts: list[str], language: str = "en") -> Review:
 def validate_sections(sections: list[ParsedSection | str]) -> list[ParsedSection]:
     """The sections a script may be saved with: cleaned, empty ones dropped, within limits."""
     items = [s if isinstance(s, ParsedSection) else ParsedSection(s) for s in sections]
+    for index, item in enumerate(items, start=1):
+        if has_nul(item.text):
+            raise ScriptImportError(f"Section {index} contains a NUL character (\\0); remove it and save again.")
     cleaned = [ParsedSection(clean(s.text), s.external_id) for s in items]
     cleaned = [s for s in cleaned if s.text]
     if not cleaned:

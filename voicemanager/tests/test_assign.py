@@ -124,11 +124,14 @@ def test_existing_contractor_gets_task_in_booth_and_a_plain_notice(client, cast,
     assert client.get("/booth/").content.decode().count("Script X") >= 2
 
 
-def test_team_account_email_is_refused(client, cast, django_capture_on_commit_callbacks):
+def test_team_account_email_gets_the_answer_any_new_email_gets(client, cast, django_capture_on_commit_callbacks):
+    """The form does not tell what kind of account an email has: the team member gets an invitation
+    (which a team account cannot accept) like any address without an account."""
     client.force_login(cast.admin_x)
     response = assign(client, cast, django_capture_on_commit_callbacks, contractor_email="member-x@example.com")
-    assert "team account" in response.content.decode()
-    assert not RecordingTask.objects.filter(contractor_email="member-x@example.com").exists()
+    assert response.status_code == 302 and "team account" not in response.content.decode()
+    task = RecordingTask.objects.get(contractor_email="member-x@example.com")
+    assert task.status == "invited" and task.invitation is not None and task.speaker is None
 
 
 def test_default_path_suggestion(client, cast):

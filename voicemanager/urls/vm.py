@@ -12,6 +12,7 @@ from voicemanager.cloning.views import submit as clone_submit
 from voicemanager.consent.views import owner_consent
 from voicemanager.core.views import home
 from voicemanager.files.views import denoise, files
+from voicemanager.quality import views as quality
 from voicemanager.recording.views import reviews, tasks
 from voicemanager.scripts.views import scripts
 
@@ -33,6 +34,10 @@ urlpatterns = [
     path("tasks/<str:task_id>/", tasks.task_detail, name="task_detail"),
     path("tasks/<str:task_id>/takes/<str:take_id>/audio", tasks.take_audio, name="task_take_audio"),
     path("tasks/<str:task_id>/resend", tasks.task_resend, name="task_resend"),
+    # quality: speaker verification and drift
+    path("tasks/<str:task_id>/quality/", quality.task_quality, name="task_quality"),
+    path("tasks/<str:task_id>/quality/reference/<int:check_id>", quality.task_reference, name="task_quality_reference"),
+    path("voices/<str:voice_id>/quality/", quality.voice_quality, name="voice_quality"),
     path("tasks/<str:task_id>/revoke", tasks.task_revoke, name="task_revoke"),
     path("tasks/<str:task_id>/cancel", tasks.task_cancel, name="task_cancel"),
     path("tasks/<str:task_id>/due-date", tasks.task_due_date, name="task_due_date"),
@@ -67,6 +72,7 @@ urlpatterns = [
     path("team/invite/", team.invite, name="team_invite"),
     path("orgs/<str:org_id>/", orgs.org_detail, name="org_detail"),
     path("orgs/<str:org_id>/api-keys/", orgs.api_key_create, name="api_key_create"),
+    path("orgs/<str:org_id>/api-keys/<int:key_id>/revoke/", orgs.api_key_revoke, name="api_key_revoke"),
     path("orgs/<str:org_id>/members/<int:pk>/role/", team.member_role, name="team_member_role"),
     path("orgs/<str:org_id>/members/<int:pk>/remove/", team.member_remove, name="team_member_remove"),
     path("orgs/<str:org_id>/invitations/<int:pk>/resend/", team.invitation_resend, name="team_invitation_resend"),

@@ -1,9 +1,11 @@
 """Organisation overview: members (roles, removal), pending team invitations and API keys."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
+from voicemanager.accounts import team
 from voicemanager.core import audit
 from voicemanager.core.access import get_org_for_admin, get_org_for_member, team_required, user_organisations
 from voicemanager.models import ApiKey, Invitation, Membership, Organisation
@@ -41,8 +43,21 @@ def org_detail(request: HttpRequest, org_id: str) -> HttpResponse:
 @team_required
 @require_POST
 def api_key_create(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Show the new key in this answer only: not in a redirect's messages cookie, not cached."""
     org = get_org_for_admin(request, org_id)
     key, raw = ApiKey.issue(org, request.POST.get("name", "default")[:100] or "default", created_by=request.user)
     audit.record("api_key.created", actor=request.user, organisation=org, target=key, target_id=key.prefix)
-    messages.success(request, f"New API key (copy it now, it is shown once): {raw}")
+    response = render(request, "voicemanager/team/org_detail.html",
+                      {**org_context(request, org), "new_key": raw, "new_key_name": key.name})
+    add_never_cache_headers(response)
+    return response
+
+
+@team_required
+@require_POST
+def api_key_revoke(request: HttpRequest, org_id: str, key_id: int) -> HttpResponse:
+    org = get_org_for_admin(request, org_id)
+    key = get_object_or_404(ApiKey, pk=key_id, organisation=org)
+    if team.revoke_api_key(key, request.user):
+        messages.success(request, f"API key {key.prefix}… ({key.name}) was revoked; it no longer works.")
     return redirect("org_detail", org_id=org.public_id)

@@ -34,8 +34,10 @@ def detail(request: HttpRequest, voice_id: str) -> HttpResponse:
     voice = get_voice_for_staff(request, voice_id)
     package = VoicePackage.objects.filter(voice=voice).first()
     next_stages = sorted(cloning.NEXT_STAGES.get(voice.stage, set()), key=list(Voice.Stage.values).index)
+    from voicemanager.quality.report import voice_report
+
     return render(request, "voicemanager/ops/cloning_detail.html",
-                  {"voice": voice, "package": package, "next_stages": next_stages})
+                  {"voice": voice, "package": package, "next_stages": next_stages, "report": voice_report(voice)})
 
 
 @staff_required

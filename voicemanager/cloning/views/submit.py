@@ -94,6 +94,7 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
             error = exc.message
     language_warning = native_language.language_warning(speaker, values["language"])
     warning_ticked = bool((request.POST if request.method == "POST" else {}).get("accept_language_warning"))
+    override_ticked = bool((request.POST if request.method == "POST" else {}).get("override_speaker_mismatch"))
     include = (request.POST if request.method == "POST" else request.GET).getlist("include_flagged")
     pre = cloning.preflight(org, chosen, voice_type=voice_type, language=values["language"], task=task,
                             speaker=speaker, include_flagged_ids=include, user=request.user)
@@ -105,7 +106,8 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
             voice = cloning.request_voice(org, request.user, files=chosen, alias=values["alias"],
                                           voice_type=voice_type, language=values["language"],
                                           metadata=metadata, task=task, speaker_id=speaker_id or None,
-                                          accept_language_warning=warning_ticked, include_flagged_ids=include)
+                                          accept_language_warning=warning_ticked, include_flagged_ids=include,
+                                          override_speaker_mismatch=override_ticked)
         except cloning.CloningError as exc:
             error = exc.message
         else:
@@ -121,6 +123,7 @@ def _page(request: HttpRequest, org, originals: list[AudioFile], task: Recording
                "languages": LANGUAGE_CHOICES, "genders": GENDERS, "ages": AGES,
                "language_name": LANGUAGE_NAMES.get(values["language"], values["language"]),
                "language_warning": language_warning, "warning_ticked": warning_ticked, "speaker": speaker,
+               "override_ticked": override_ticked,
                "speaker_id": speaker_id,
                "voice_owners": Speaker.objects.filter(kind=Speaker.Kind.VOICE_OWNER, organisation=org)
                .order_by("full_name")}

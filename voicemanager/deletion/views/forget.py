@@ -11,9 +11,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
+from voicemanager.core import throttle
 from voicemanager.deletion import intake, report, wording
 from voicemanager.deletion.forms import DeletionRequestForm
 from voicemanager.deletion.report import request_from_report_token
+
+THROTTLED = "deletion.request_form_sent"
 
 
 @require_http_methods(["GET", "POST"])
@@ -21,6 +24,11 @@ def forget_form(request: HttpRequest) -> HttpResponse:
     initial = DeletionRequestForm.initial_for(request.user)
     form = DeletionRequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if not throttle.allowed(THROTTLED, request, email):
+            return render(request, "deletion/forget_form.html", {"form": form, "prefilled": bool(initial),
+                                                                 "throttled": True}, status=429)
+        throttle.record(THROTTLED, request, email)
         filer = request.user if request.user.is_authenticated and not request.user.is_staff else None
         req = intake.file_request(**form.cleaned_data, submitted_by=filer, via="booth" if filer else "public")
         return redirect("forget_status", token=intake.make_status_token(req))

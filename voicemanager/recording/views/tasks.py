@@ -131,7 +131,8 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     except Http404:
         return notices.removed_page(request, task_id)  # deleted on a voice owner's request, or 404
     sections = list(task.script.sections.order_by("position"))
-    takes = list(task.takes.filter(kind=Take.Kind.TAKE).select_related("audio_file").order_by("created_at"))
+    takes = list(task.takes.filter(kind=Take.Kind.TAKE).select_related("audio_file", "voice_check")
+                 .order_by("created_at"))
     by_section: dict[int, list[Take]] = {}
     for take in takes:
         by_section.setdefault(take.section_id, []).append(take)
@@ -142,11 +143,14 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         rows.append({"section": section, "submitted": submitted, "takes": len(section_takes),
                      "retakes": max(0, len(section_takes) - 1),
                      "qc": (submitted.audio_file.qc if submitted and submitted.audio_file and
-                            submitted.audio_file.qc else submitted.qc if submitted else {})})
+                            submitted.audio_file.qc else submitted.qc if submitted else {}),
+                     "voice": getattr(submitted, "voice_check", None) if submitted else None})
     n_submitted = sum(1 for r in rows if r["submitted"])
+    n_flagged = sum(1 for t in takes if getattr(t, "voice_check", None) is not None and t.voice_check.is_flagged
+                    and t.status != Take.Status.DELETED)
     is_admin = request.user.is_staff or task.organisation.is_admin(request.user)
     context = {
-        "task": task, "rows": rows, "n_submitted": n_submitted, "n_sections": len(sections),
+        "task": task, "rows": rows, "n_submitted": n_submitted, "n_sections": len(sections), "n_flagged": n_flagged,
         "minutes_recorded": round(sum(t.duration for t in takes if t.status != Take.Status.DELETED) / 60, 1),
         "invitation": task.invitation, "is_admin": is_admin, "due_state": due_state(task),
         "due_form": DueDateForm(initial={"due_date": task.due_date}),

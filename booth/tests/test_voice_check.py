@@ -1,0 +1,69 @@
+"""The booth's side of speaker verification and drift: the upload answer points at the voice check,
+the check is queued through the outbox, the contractor reads the verdict, and a break is suggested."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+
+from booth.tests.helpers import form, login, speech_wav_bytes
+from voicemanager.models import OutboxMessage, Take, VoiceCheck
+from voicemanager.quality import checks as voice_checks
+from voicemanager.tests.voice_fixtures import OTHER, wav_of
+
+
+def upload(client, task, data):
+    section = task.script.sections.order_by("position").first()
+    r = client.post(f"/booth/tasks/{task.public_id}/sections/{section.pk}/takes/", form(data))
+    assert r.status_code == 201, r.content
+    return r.json()
+
+
+def test_a_take_by_someone_else_is_checked_and_the_contractor_is_told(booth, cast):
+    body = upload(booth, cast.task_a, wav_of(OTHER[0]))  # the consent statement is another voice (espeak-ng)
+    take = Take.objects.get(public_id=body["take_id"])
+    check = VoiceCheck.objects.get(take=take)
+    assert check.state == VoiceCheck.State.PENDING and check.speaker == cast.task_a.speaker
+    assert OutboxMessage.objects.filter(task_name="tasks.voice.check_voice", args=[check.pk]).exists()
+    assert body["voice_url"] == f"/booth/tasks/{cast.task_a.public_id}/takes/{take.public_id}/voice/"
+    assert booth.get(body["voice_url"]).json()["state"] == "pending"
+
+    voice_checks.run_check(check.pk)
+    status = booth.get(body["voice_url"]).json()
+    assert status["state"] == "done" and status["verdict"] == "different"
+    assert status["message"] == "This does not sound like the voice in your consent recording."
+    assert status["break"]["due"] is False
+
+    other = login(cast.contractor_b)
+    assert other.get(body["voice_url"]).status_code == 404
+
+
+def test_the_same_voice_as_the_consent_statement_is_accepted(booth, cast):
+    body = upload(booth, cast.task_a, speech_wav_bytes("Please call Stella and ask her to bring these things with "
+                                                       "her from the store, six spoons of fresh snow peas."))
+    check = VoiceCheck.objects.get(take__public_id=body["take_id"])
+    voice_checks.run_check(check.pk)
+    status = booth.get(body["voice_url"]).json()
+    assert status["verdict"] == "same", status
+    assert status["message"] == ""
+
+
+def test_consent_and_room_tone_recordings_are_not_checked(booth, cast):
+    assert not VoiceCheck.objects.exists()  # the booth fixture recorded the consent statement
+
+
+def test_a_break_is_suggested_after_thirty_minutes_of_recording(booth, cast):
+    first = upload(booth, cast.task_a, wav_of(OTHER[1]))
+    assert first["break"]["due"] is False
+    start = timezone.now() - timedelta(minutes=31)
+    for i in range(8):  # a take every 4 minutes since then
+        Take.objects.filter(public_id=first["take_id"]).update(created_at=start)
+        t = Take.objects.get(public_id=first["take_id"])
+        Take.objects.create(task=t.task, section=t.section, kind=Take.Kind.TAKE, client_id=uuid.uuid4(),
+                            file=t.file.name, size=t.size, sha256=t.sha256, duration=4.0, sample_rate=48000,
+                            created_at=start + timedelta(minutes=4 * i))
+    again = upload(booth, cast.task_a, wav_of(OTHER[0]))
+    assert again["break"]["due"] is True
+    assert again["break"]["message"].startswith("You have been recording for 3")
+    assert "take a short break" in again["break"]["message"]
