@@ -18,7 +18,9 @@
    transcript as heard. A small loss means the script's reading fits the audio as
    well as what was heard (a recogniser slip: the word is ``ok``); a large loss
    means the audio does not say it (``missing``, ``different``, or ``extra`` heard
-   words); in between the word is ``doubtful``.
+   words); in between the word is ``doubtful``. Touching regions (a word boundary
+   the recogniser moved: "wieder" for "wie der") are also scored joined, and the
+   joined reading is kept where it fits better (``_join_runs``).
 
 The result names every script word with its status and, where known, its timing.
 Verdict: ``ok``; ``warn`` when there is one doubtful place; ``fail`` when a word is
@@ -181,6 +183,42 @@ def _cap_regions(found: list[Region]) -> list[Region]:
     return found
 
 
+def _touching_runs(found: list[Region]) -> list[tuple[int, int]]:
+    """Index ranges [a, b) of two or more consecutive regions that touch on both sides."""
+    runs, a = [], 0
+    for i in range(1, len(found) + 1):
+        if i < len(found) and found[i].s0 == found[i - 1].s1 and found[i].h0 == found[i - 1].h1:
+            continue
+        if i - a > 1:
+            runs.append((a, i))
+        a = i
+    return runs
+
+
+def _join_runs(found, runs, audio_lp, prior_lp, logp, rules: Rules):
+    """Replace a run of touching regions by the joined region where the joined reading fits.
+
+    The joined region's loss is what it costs to read all the run's script words at once;
+    the pieces' losses add up to what it costs to read them one piece at a time. The
+    joined region is kept when it is cheaper and clears the strictest ``ok`` threshold of
+    its pieces' kinds: joining only forgives a recogniser slip cut in pieces, it never
+    turns an added word (strict thresholds) into a doubtful substitution. Returns the
+    regions and the score lists (transcript first).
+    """
+    n = len(found)
+    keep_r, keep = list(found), list(range(1, n + 1))  # score index of each kept region
+    for k, (a, b) in reversed(list(enumerate(runs))):
+        joined_i = 1 + n + k
+        pieces = sum(max(0.0, logp[0] - logp[1 + i]) for i in range(a, b))
+        ok_loss = min(rules.insertion_ok_loss if r.kind == "insertion" else rules.ok_loss for r in found[a:b])
+        joined = max(0.0, logp[0] - logp[joined_i])
+        if joined < pieces and joined <= ok_loss:
+            keep_r[a:b] = [Region(found[a].s0, found[b - 1].s1, found[a].h0, found[b - 1].h1)]
+            keep[a:b] = [joined_i]
+    pick = [0, *keep]
+    return keep_r, [audio_lp[i] for i in pick], [prior_lp[i] for i in pick], [logp[i] for i in pick]
+
+
 def _logp(result) -> float:
     return float(np.sum(np.log(np.maximum(np.asarray(result.text_token_probs, dtype=np.float64), 1e-12))))
 
@@ -258,10 +296,17 @@ def check(audio: np.ndarray, text: str, language: str | None, model, *, rules: R
     found, pairs = diff(s_units, h_units)
     found = _cap_regions(found)
 
-    # Score the transcript and one variant per region, all in one teacher-forced batch.
+    # Touching regions (no matched word between them) are one question as well as two: a
+    # word boundary the recogniser moved ("wieder" for "wie der", "pueden poderar" for
+    # "puede empoderar") splits one slip into pieces, and fixing one piece alone leaves
+    # a transcript that fits the audio worse than either reading.
+    runs = _touching_runs(found)
+
+    # Score the transcript, one variant per region and one per run of touching regions,
+    # all in one teacher-forced batch.
     base = [t for ts in heard.tokens for t in ts] + [tok.eot]
     seqs = [base]
-    for r in found:
+    for r in [*found, *(Region(found[a].s0, found[b - 1].s1, found[a].h0, found[b - 1].h1) for a, b in runs)]:
         before = [t for ts in heard.tokens[: r.h0] for t in ts]
         after = [t for ts in heard.tokens[r.h1:] for t in ts]
         at_start = r.h0 == 0 or heard.words[r.h0 - 1].rstrip()[-1:] in ".!?。！？"
@@ -281,6 +326,7 @@ def check(audio: np.ndarray, text: str, language: str | None, model, *, rules: R
     logp = [a - rules.prior * b for a, b in zip(audio_lp, prior_lp, strict=True)]
     heard_times = _word_times(results[0], [len(t) for t in heard.tokens], content_frames)
     heard_probs = _word_probs(results[0], [len(t) for t in heard.tokens])
+    found, audio_lp, prior_lp, logp = _join_runs(found, runs, audio_lp, prior_lp, logp, rules)
 
     status = ["ok"] * len(script)
     loss_of = [0.0] * len(script)

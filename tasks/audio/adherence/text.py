@@ -4,7 +4,8 @@ A text becomes a list of *words* (what a person sees and what the booth marks) a
 each word a list of comparison *units*: case folded, punctuation removed,
 apostrophes and hyphens split ("d'accord" -> "d", "accord"), accents removed from
 Latin, Greek and Cyrillic letters, numbers written as words with num2words in the
-text's language ("25" and "twenty-five" both become "twenty five"). Japanese,
+text's language ("25" and "twenty-five" both become "twenty five"), common
+abbreviations said in full ("a.C." -> "antes de cristo"). Japanese,
 Chinese, Korean and Thai are compared character by character, so a word there is
 one character. Languages num2words does not cover (Greek, Bulgarian, Tamil, Hindi,
 Filipino) keep digits as digits; a digits-versus-words difference is then left to
@@ -23,6 +24,21 @@ _NUM2WORDS_LANGUAGE = {"ms": "id", "hr": "sr", "zh": "ja", "yue": "ja", "nb": "n
 # Whisper's language codes where ours differ (Filipino is Tagalog to Whisper).
 _WHISPER_LANGUAGE = {"fil": "tl", "nb": "no", "nn": "nn", "iw": "he"}
 
+# Abbreviations a reader says in full ("a.C." is read "antes de Cristo"), per language, case folded.
+# Letter abbreviations that are spelt out ("USA", "B.C.") need nothing: their letters are units.
+_ABBREVIATIONS = {
+    "en": {"e.g.": "for example", "i.e.": "that is", "etc.": "et cetera", "dr.": "doctor", "mr.": "mister", "mrs.": "missus"},
+    "de": {"z.b.": "zum beispiel", "d.h.": "das heißt", "usw.": "und so weiter", "bzw.": "beziehungsweise",
+           "v.chr.": "vor christus", "n.chr.": "nach christus", "dr.": "doktor"},
+    "es": {"a.c.": "antes de cristo", "d.c.": "después de cristo", "ee.uu.": "estados unidos", "sr.": "señor",
+           "sra.": "señora", "dr.": "doctor", "etc.": "etcétera"},
+    "pt": {"a.c.": "antes de cristo", "d.c.": "depois de cristo", "sr.": "senhor", "sra.": "senhora", "dr.": "doutor",
+           "etc.": "et cetera"},
+    "fr": {"j.-c.": "jésus christ", "mme": "madame", "mlle": "mademoiselle", "etc.": "et cetera"},
+    "it": {"a.c.": "avanti cristo", "d.c.": "dopo cristo", "ecc.": "eccetera", "sig.": "signor", "dott.": "dottore"},
+}
+_ABBREVIATION_RE = {lang: re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+                                     + r")(?!\w)") for lang, table in _ABBREVIATIONS.items()}
 _NUMBER = re.compile(r"\d+(?:[.,]\d{3})*(?:[.,]\d+)?")
 _EN_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 _APOSTROPHES = "'’‘`´ʼ"
@@ -84,6 +100,8 @@ def normalise(text: str, language: str | None) -> list[str]:
     """Comparison units of a piece of text (one word, or a whole transcript)."""
     lang = base_language(language)
     s = unicodedata.normalize("NFKC", text).casefold()
+    if lang in _ABBREVIATION_RE:
+        s = _ABBREVIATION_RE[lang].sub(lambda m: " " + _ABBREVIATIONS[lang][m.group(1)] + " ", s)
     if lang == "en":
         s = re.sub(r"(\d+)(st|nd|rd|th)\b", lambda m: " " + _number_words(m.group(0), lang) + " ", s)
     s = _NUMBER.sub(lambda m: " " + _number_words(m.group(0), lang) + " ", s)
