@@ -54,3 +54,14 @@ def consented_mic_page(launch_browser, live_server, user, task, tmp_path, **kwar
     client.force_login(user)
     give_consent(client, task)
     return mic_page(launch_browser, live_server, user, tmp_path, **kwargs)
+
+
+def logged_in_page(browser, live_server, email: str, password: str = "pass-word-123"):
+    """A new browser page logged in as ``email`` (the cast's users share one test password)."""
+    page = browser.new_context().new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page

@@ -6,23 +6,14 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from e2e.booth_fixtures import logged_in_page as login
 from voicemanager.cloning import credits
 from voicemanager.models import Voice
 from voicemanager.tests.cloning_fixtures import add_credits, booth_takes, give_full_consent
 from voicemanager.tests.factories import make_cast
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "pass-word-123"
 
-
-def login(browser, live_server, email):
-    page = browser.new_context().new_page()
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def wait_for_stage(voice, stage, timeout=90):

@@ -4,22 +4,13 @@ page shows the same report."""
 import pytest
 from playwright.sync_api import expect
 
+from e2e.booth_fixtures import logged_in_page as login
 from voicemanager.models import Voice
 from voicemanager.tests.factories import make_cast
 from voicemanager.tests.voice_fixtures import OTHER, SAME, checked_take, consent_recording
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "pass-word-123"
 
-
-def login(browser, live_server, email):
-    page = browser.new_context().new_page()
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def test_quality_report_plots_the_session_and_plays_a_take(live_server, launch_browser):

@@ -32,8 +32,8 @@ _SUBTYPE_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32":
 _LOSSY_CODECS = {"mp3", "opus", "vorbis", "aac", "mp2", "wmav2", "amr_nb", "amr_wb"}
 
 
-class AudioRejected(ValueError):
-    """Input that is not acceptable audio; ``message`` is meant for a person."""
+class AudioError(ValueError):
+    """An error with a code and a ``message`` meant for a person (the upload answers carry both)."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -42,6 +42,10 @@ class AudioRejected(ValueError):
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message}
+
+
+class AudioRejected(AudioError):
+    """Input that is not acceptable audio."""
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .decode import AudioError
+
 RATE = 16000
 N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms
@@ -57,16 +59,8 @@ class Thresholds:
 THRESHOLDS = Thresholds()
 
 
-class SpeakerError(ValueError):
-    """Audio that cannot be embedded; ``message`` is meant for a person."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message}
+class SpeakerError(AudioError):
+    """Audio that cannot be embedded."""
 
 
 # --- model -----------------------------------------------------------------
