@@ -242,8 +242,10 @@ class _FlatTops:
                 lengths[0] += prev[1]
             elif prev is not None:
                 self._keep(*prev)
-            for v, n in zip(values[:-1], lengths[:-1], strict=True):
-                self._keep(v, int(n))
+            # only runs long and loud enough are kept: select them with numpy, not one Python call per run
+            keep = np.flatnonzero((lengths[:-1] >= FLAT_RUN) & (np.abs(values[:-1]) >= FLAT_MIN_LEVEL))
+            for k in keep:
+                self._keep(values[k], int(lengths[k]))
             self.prev[c] = (float(values[-1]), int(lengths[-1]))
             if last:
                 self._keep(*self.prev[c])
