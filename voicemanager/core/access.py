@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from voicemanager.models import (
+    ApiKey,
     AudioFile,
     ConsentRecording,
     CreditQuote,
@@ -106,6 +107,13 @@ def get_task_for_member(request, public_id: str) -> RecordingTask:
     )
 
 
+def get_task_for_admin(request, public_id: str) -> RecordingTask:
+    """A task of an organisation the user administers (members get 403, everyone else 404)."""
+    task = get_task_for_member(request, public_id)
+    require_admin_of(request, task.organisation)
+    return task
+
+
 def get_file_for_member(request, public_id: str) -> AudioFile:
     return get_object_or_404(
         AudioFile.objects.select_related("organisation").filter(organisation__in=user_organisations(request.user)),
@@ -184,6 +192,11 @@ def get_team_invitation_for_admin(request, org_public_id: str, pk: int, *, open_
     if open_only:
         invitations = invitations.filter(accepted_at=None, revoked_at=None)
     return org, get_object_or_404(invitations, pk=pk)
+
+
+def get_api_key_for_admin(request, org_public_id: str, pk: int) -> tuple[Organisation, ApiKey]:
+    org = get_org_for_admin(request, org_public_id)
+    return org, get_object_or_404(ApiKey, pk=pk, organisation=org)
 
 
 def get_quote_for_admin(request, org_public_id: str, pk: int) -> CreditQuote:

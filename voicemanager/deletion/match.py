@@ -93,7 +93,8 @@ def candidates(req: DeletionRequest) -> dict[str, list[Candidate]]:
     talent_orgs = set(RecordingTask.objects.filter(speaker_id__in=suggested_speakers)
                       .values_list("organisation_id", flat=True))
     talent_orgs |= set(Voice.objects.filter(speaker_id__in=suggested_speakers).values_list("organisation_id", flat=True))
-    suggested_voice_orgs = {Voice.objects.get(pk=pk).organisation_id for pk, c in voices.items() if c.suggested}
+    suggested_voice_orgs = set(Voice.objects.filter(pk__in=[pk for pk, c in voices.items() if c.suggested])
+                               .values_list("organisation_id", flat=True))
     for o in Organisation.objects.filter(pk__in=task_orgs | voice_orgs | studio_orgs).order_by("name"):
         n_tasks = RecordingTask.objects.filter(organisation=o, speaker_id__in=list(speakers)).count()
         c = orgs[o.pk] = Candidate(o.pk, o.name, f"{o.public_id} · {n_tasks} recording task(s) of the speakers above")

@@ -1,13 +1,19 @@
 """Organisation overview: members (roles, removal), pending team invitations and API keys."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from voicemanager.accounts import team
 from voicemanager.core import audit
-from voicemanager.core.access import get_org_for_admin, get_org_for_member, team_required, user_organisations
+from voicemanager.core.access import (
+    get_api_key_for_admin,
+    get_org_for_admin,
+    get_org_for_member,
+    team_required,
+    user_organisations,
+)
 from voicemanager.models import ApiKey, Invitation, Membership, Organisation
 
 
@@ -56,8 +62,7 @@ def api_key_create(request: HttpRequest, org_id: str) -> HttpResponse:
 @team_required
 @require_POST
 def api_key_revoke(request: HttpRequest, org_id: str, key_id: int) -> HttpResponse:
-    org = get_org_for_admin(request, org_id)
-    key = get_object_or_404(ApiKey, pk=key_id, organisation=org)
+    org, key = get_api_key_for_admin(request, org_id, key_id)
     if team.revoke_api_key(key, request.user):
         messages.success(request, f"API key {key.prefix}… ({key.name}) was revoked; it no longer works.")
     return redirect("org_detail", org_id=org.public_id)

@@ -8,22 +8,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from voicemanager.cloning import exports
 from voicemanager.core import audit
-from voicemanager.core.access import get_export_for_admin, get_task_for_member, require_admin_of, team_required
-from voicemanager.models import RecordingTask
+from voicemanager.core.access import (
+    get_export_for_admin,
+    get_task_for_admin,
+    team_required,
+)
 
 PANEL = "voicemanager/tasks/_export.html"
 
-
-def _admin_task(request: HttpRequest, task_id: str) -> RecordingTask:
-    task = get_task_for_member(request, task_id)
-    require_admin_of(request, task.organisation)
-    return task
 
 
 @team_required
 @require_POST
 def export_start(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     try:
         export = exports.request_export(task, request.user)
     except exports.ExportError as exc:
@@ -42,7 +40,7 @@ def export_start(request: HttpRequest, task_id: str) -> HttpResponse:
 @require_GET
 def export_status(request: HttpRequest, task_id: str) -> HttpResponse:
     """The panel, polled while the set is built."""
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     return render(request, PANEL + "#export", {"task": task, "export": exports.latest_export(task), "is_admin": True})
 
 

@@ -11,17 +11,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from voicemanager.core.access import get_take_for_member, get_task_for_member, require_admin_of, team_required
+from voicemanager.core.access import (
+    get_take_for_member,
+    get_task_for_admin,
+    get_task_for_member,
+    team_required,
+)
 from voicemanager.models import RecordingTask
 from voicemanager.recording import reviews
 
 PANEL = "voicemanager/review/_panel.html"
 
-
-def _admin_task(request: HttpRequest, task_id: str) -> RecordingTask:
-    task = get_task_for_member(request, task_id)
-    require_admin_of(request, task.organisation)
-    return task
 
 
 def review_context(request: HttpRequest, task: RecordingTask) -> dict:
@@ -52,7 +52,7 @@ def task_review(request: HttpRequest, task_id: str) -> HttpResponse:
 @require_POST
 def take_review(request: HttpRequest, task_id: str, take_id: str) -> HttpResponse:
     """``decision=approve`` or ``decision=retake`` with ``preset`` notes and/or a free-text ``note``."""
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     get_take_for_member(request, task_id, take_id)  # another task's take: 404
     decision = request.POST.get("decision")
     note = " ".join([*request.POST.getlist("preset"), request.POST.get("note", "")])
@@ -88,7 +88,7 @@ def take_review(request: HttpRequest, task_id: str, take_id: str) -> HttpRespons
 @require_POST
 def review_retake_failed(request: HttpRequest, task_id: str) -> HttpResponse:
     """Bulk: a retake request for every take that failed QC (notes from the QC reasons)."""
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     try:
         n = reviews.request_retakes_for_failed(task, request.user)
     except reviews.ReviewError as exc:
@@ -103,7 +103,7 @@ def review_retake_failed(request: HttpRequest, task_id: str) -> HttpResponse:
 @require_POST
 def review_send(request: HttpRequest, task_id: str) -> HttpResponse:
     """Send the round's retake requests (one email)."""
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     try:
         sent = reviews.send_round(task, request.user)
     except reviews.ReviewError as exc:
@@ -117,7 +117,7 @@ def review_send(request: HttpRequest, task_id: str) -> HttpResponse:
 @team_required
 @require_POST
 def screening_release(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     try:
         reviews.release_screening(task, request.user, request.POST.get("note", ""))
     except reviews.ReviewError as exc:
@@ -131,7 +131,7 @@ def screening_release(request: HttpRequest, task_id: str) -> HttpResponse:
 @require_POST
 def screening_set(request: HttpRequest, task_id: str) -> HttpResponse:
     """Turn screening on (``enabled``) after N sections (``sections``, 10 by default), or off."""
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     raw = (request.POST.get("sections", "").strip() or "10") if request.POST.get("enabled") else ""
     try:
         if raw and not raw.isdigit():
@@ -149,7 +149,7 @@ def screening_set(request: HttpRequest, task_id: str) -> HttpResponse:
 @require_POST
 def org_review_setting(request: HttpRequest, task_id: str) -> HttpResponse:
     """The organisation's choice: every take needs an approval (on) or a take that passed QC is enough (off)."""
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     on = request.POST.get("review_takes") == "1"
     reviews.set_review_takes(task.organisation, request.user, on)
     messages.success(request, "Every take now needs an approval before a task is ready." if on else

@@ -16,8 +16,8 @@ from voicemanager.cloning import exports
 from voicemanager.core.access import (
     admin_organisations,
     get_take_for_member,
+    get_task_for_admin,
     get_task_for_member,
-    require_admin_of,
     team_required,
     user_organisations,
 )
@@ -176,14 +176,9 @@ def take_audio(request: HttpRequest, task_id: str, take_id: str) -> FileResponse
     return response
 
 
-def _admin_task(request: HttpRequest, task_id: str) -> RecordingTask:
-    task = get_task_for_member(request, task_id)
-    require_admin_of(request, task.organisation)
-    return task
-
 
 def _act(request: HttpRequest, task_id: str, action, success: str) -> HttpResponse:
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     try:
         action(task, request.user)
     except assignments.AssignmentError as exc:
@@ -216,7 +211,7 @@ def task_cancel(request: HttpRequest, task_id: str) -> HttpResponse:
 @team_required
 @require_POST
 def task_due_date(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = _admin_task(request, task_id)
+    task = get_task_for_admin(request, task_id)
     form = DueDateForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
