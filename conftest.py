@@ -134,8 +134,9 @@ def worker_process(worker_env):
     app.control.purge()
     started: list[services.WorkerProcess] = []
 
-    def start(name: str = "w1", concurrency: int = 1, **extra_env) -> services.WorkerProcess:
-        worker = services.WorkerProcess(env={**worker_env, **extra_env}, name=name, concurrency=concurrency).start()
+    def start(name: str = "w1", concurrency: int = 1, queues: str = "", **extra_env) -> services.WorkerProcess:
+        worker = services.WorkerProcess(env={**worker_env, **extra_env}, name=name, concurrency=concurrency,
+                                        queues=queues).start()
         started.append(worker)
         return worker
 

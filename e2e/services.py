@@ -192,6 +192,7 @@ class WorkerProcess:
     env: dict
     name: str = "w1"
     concurrency: int = 1
+    queues: str = ""  # e.g. "adherence"; empty: the default queue
     process: subprocess.Popen | None = None
     log_path: str = ""
 
@@ -201,7 +202,8 @@ class WorkerProcess:
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-P", "prefork",
-             "-c", str(self.concurrency), "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle"],
+             "-c", str(self.concurrency), "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle",
+             *(["-Q", self.queues] if self.queues else [])],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         wait_until(lambda: b"ready." in Path(self.log_path).read_bytes() or self.process.poll() is not None,

@@ -14,7 +14,10 @@ table and writes bench/load/results.json. Everything listens on 127.0.0.1 only.
 
 After the uploads stop it waits (at most ``--drain-max`` seconds) until the worker has analysed and
 denoised every submitted take and reports that as ``worker_drain_s``: the worker runs behind the
-uploads on purpose (lower priority) but must catch up.
+uploads on purpose (lower priority) but must catch up. The script check (Whisper) runs on its own
+``adherence`` queue and worker (``--adherence-workers``, 1 as in the Procfile, at the same low priority):
+its backlog at the end and its drain time are reported apart, because one core checks about 12
+continuously recording contractors and 50 are more than that by design of this test.
 
 Worker priority: ``--worker-nice 10`` (default) starts the worker as the Procfile does, in its own
 session with ``nice -n 10`` *and* its session's autogroup nice set to 10. With the kernel's
@@ -212,6 +215,8 @@ def main() -> None:
     parser.add_argument("--gunicorn-threads", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2, help="celery worker processes")
     parser.add_argument("--worker-nice", type=int, default=10, help="0: the worker at the web's priority")
+    parser.add_argument("--adherence-workers", type=int, default=1,
+                        help="processes of the script-check worker (its own queue, as the Procfile; 0: not started)")
     parser.add_argument("--blas-threads", type=int, default=1, help="OMP/OpenBLAS threads per process (as compose)")
     parser.add_argument("--drain-max", type=float, default=900, help="longest wait for the worker's backlog")
     args = parser.parse_args()
@@ -244,6 +249,10 @@ def main() -> None:
                             "--timeout", "120"])
         stack.start("worker", low_priority([PY, "-m", "celery", "-A", "config", "worker", "-l", "WARNING",
                                             "-c", str(args.concurrency)], args.worker_nice))
+        if args.adherence_workers:
+            stack.start("adherence", low_priority([PY, "-m", "celery", "-A", "config", "worker", "-l", "WARNING",
+                                                   "-c", str(args.adherence_workers), "-Q", "adherence",
+                                                   "-n", "adherence@%h"], args.worker_nice))
         wait_port(port)
         warm = {"sent": [], "stored_ok": [], "errors": [], "upload_ms": [], "submit_ms": []}
         warmup = seeded["contractors"].pop()  # one extra contractor warms every gunicorn worker (lazy imports)
@@ -282,7 +291,11 @@ def main() -> None:
         conn.close()
         load_during = os.getloadavg()
         backlog_at_end = backlog()
+        script_backlog_at_end = script_checks_waiting()
         drain_s = drain(time.monotonic() - started - elapsed, args.drain_max)
+        script_backlog = script_checks_waiting()
+        script_drain_s = (drain(time.monotonic() - started - elapsed, args.drain_max, script_checks_waiting)
+                          if args.adherence_workers else None)
         stored = count_stored(env, result["sent"])
     finally:
         stack.stop()
@@ -298,8 +311,11 @@ def main() -> None:
         "tasks_tab_p50_ms_under_load": round(pct(poll_ms, 50)), "tasks_tab_p95_ms_under_load": round(pct(poll_ms, 95)),
         "tasks_tab_p95_ms_after_load": round(pct(idle, 95)), "cpu_count": os.cpu_count(),
         "worker_backlog_at_end": backlog_at_end, "worker_drain_s": drain_s,
+        "script_checks_waiting_at_end": script_backlog_at_end, "script_checks_waiting_after_drain": script_backlog,
+        "script_checks_drain_s": script_drain_s,
         "settings": f"gunicorn --workers {args.gunicorn_workers} --threads {args.gunicorn_threads}, "
                     f"celery -c {args.concurrency} nice {args.worker_nice}, "
+                    f"adherence worker -c {args.adherence_workers}, "
                     f"{args.blas_threads} BLAS thread(s)",
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_1m_at_end_of_load": round(load_during[0], 2),
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -328,11 +344,17 @@ def backlog() -> dict:
                                      "WHERE state IN ('queued', 'running')"))}
 
 
-def drain(already_s: float, max_s: float) -> float | None:
-    """Seconds from the end of the uploads until the backlog is empty (None: not within ``max_s``)."""
+def script_checks_waiting() -> dict:
+    """Takes whose script check (the adherence queue) has not finished."""
+    return {"script": int(sql_value("SELECT count(*) FROM voicemanager_take WHERE adherence_state IN ('pending', 'running')"))}
+
+
+def drain(already_s: float, max_s: float, waiting=None) -> float | None:
+    """Seconds from the end of the uploads until ``waiting()`` (default: ``backlog``) is empty (None: not within ``max_s``)."""
+    waiting = waiting or backlog
     started = time.monotonic()
     while time.monotonic() - started < max_s:  # bounded
-        if not any(backlog().values()):
+        if not any(waiting().values()):
             return round(already_s + time.monotonic() - started, 1)
         time.sleep(2)
     return None

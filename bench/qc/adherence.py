@@ -58,6 +58,9 @@ def peers():
         "ours-no-prompt": replace(TAKE_RULES, prompt=False),
         "ours-script-prompt": replace(TAKE_RULES, prompt=True),
         "ours-with-prior": replace(TAKE_RULES, prior=0.5),
+        "greedy-scored-plain": replace(TAKE_RULES, beam_size=1, score_prompt=False),
+        "greedy-scored-with-words": replace(TAKE_RULES, beam_size=1, score_prompt=True),
+        "beam5-scored-plain": replace(TAKE_RULES, beam_size=5, score_prompt=False),
     }
 
 
@@ -106,6 +109,7 @@ def quality(speech: Path, model, peer_names: list[str]) -> dict:
 
 def quality_tables(q: dict, peer_names: list[str]) -> str:
     res = q["results"]
+    main = peer_names[0]
 
     def rate(peer, kind, lang=None):
         vs = [v for p, lg, k, v in res if p == peer and k == kind and (lang is None or lg == lang)]
@@ -125,12 +129,12 @@ def quality_tables(q: dict, peer_names: list[str]) -> str:
         out.append(f"| {p} | " + " | ".join(cell(rate(p, k)) for k in KINDS)
                    + f" | {sum(v != 'fail' for v in nf) / max(1, len(nf)):.0%} |")
     out.append("")
-    out.append("Per language (ours):")
+    out.append(f"Per language ({main}):")
     out.append("")
     out.append("| language | correct pass | other flagged | substituted flagged | dropped flagged | added flagged |")
     out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     for lang in sorted({lg for _, lg, _, _ in res}):
-        out.append(f"| {lang} | " + " | ".join(cell(rate('ours', k, lang)) for k in KINDS) + " |")
+        out.append(f"| {lang} | " + " | ".join(cell(rate(main, k, lang)) for k in KINDS) + " |")
     return "\n".join(out)
 
 

@@ -5,7 +5,7 @@
    at least ``MIN_WINDOW_S``) instead of Whisper's fixed 30 s: the encoder's cost
    grows faster than linearly with the window, and this is most of the CPU
    (bench/qc/adherence.py measures both).
-2. Whisper decodes what it hears (greedy), with the script's words given as the
+2. Whisper decodes what it hears (beam search, 5 beams), with the script's words given as the
    previous text, in alphabetical order: names and spellings come out as the script
    writes them, but there is no sentence to copy. (With the script itself as the
    prompt, Whisper base copied it: a substituted word was missed half the time.)
@@ -15,7 +15,9 @@
    recogniser's own probabilities: the transcript with that region replaced by
    the script's words is scored against the audio by teacher forcing
    (CTranslate2 ``Whisper.align``, all regions in one batch) and compared with the
-   transcript as heard. A small loss means the script's reading fits the audio as
+   transcript as heard, both with the script's words as the previous text (the
+   talent is reading this script, so its vocabulary is expected: a rare name or a
+   foreign word in it is not penalised for being rare). A small loss means the script's reading fits the audio as
    well as what was heard (a recogniser slip: the word is ``ok``); a large loss
    means the audio does not say it (``missing``, ``different``, or ``extra`` heard
    words); in between the word is ``doubtful``. Touching regions (a word boundary
@@ -66,6 +68,9 @@ class Rules:
     window: str = "fit"  # "fit" (speech + margin) or "full" (Whisper's 30 s)
     timestamps: bool = True  # decode with Whisper's timestamp tokens (they end the transcript where speech ends)
     prior: float = 0.0  # subtract this share of the text's score against silence (its language-model prior)
+    beam_size: int = 5  # decoding beams (1: greedy, which cuts more transcripts short: bench/qc/adherence.py)
+    window_pad_s: float = 0.01  # silence after the clip inside a fitted window
+    score_prompt: bool = True  # score both readings with the script's words as the previous text
 
 
 TAKE_RULES = Rules()
@@ -263,7 +268,7 @@ def check(audio: np.ndarray, text: str, language: str | None, model, *, rules: R
     character = T.by_character(lang)
     cased = any(ch.isupper() for ch in text) and any(ch.islower() for ch in text)
 
-    window_s = MAX_WINDOW_S if rules.window == "full" else min(MAX_WINDOW_S, max(MIN_WINDOW_S, math.ceil(len(clip) / RATE + 0.01)))
+    window_s = MAX_WINDOW_S if rules.window == "full" else min(MAX_WINDOW_S, max(MIN_WINDOW_S, math.ceil(len(clip) / RATE + rules.window_pad_s)))
     n_frames = int(window_s * FRAMES_PER_S)
     padded = np.zeros(n_frames * 160, np.float32)
     padded[: len(clip)] = clip[: len(padded)]
@@ -276,17 +281,18 @@ def check(audio: np.ndarray, text: str, language: str | None, model, *, rules: R
     # With timestamps on, Whisper marks where speech ends and stops there; without them it
     # tends to run on and repeat the take in a window shorter than 30 s.
     prompt = list(tok.sot_sequence) + ([] if rules.timestamps else [tok.no_timestamps])
+    bag = sorted({_core(w.text) for w in script}, key=str.casefold)
+    bag_tokens = tok.encode(("" if character else " ") + ("" if character else " ").join(bag))
+    bag_prompt = [tok.sot_prev] + bag_tokens[-(223 - 1):]
     if rules.prompt == "words":
         # the script's words in alphabetical order: spellings without a sentence to copy
-        bag = sorted({_core(w.text) for w in script}, key=str.casefold)
-        bag_tokens = tok.encode(("" if character else " ") + ("" if character else " ").join(bag))
-        prompt = [tok.sot_prev] + bag_tokens[-(223 - 1):] + prompt
+        prompt = bag_prompt + prompt
     elif rules.prompt:
         prompt = [tok.sot_prev] + script_tokens[-(223 - 1):] + prompt
     # Greedy decoding can loop ("the dreams built around it the dreams built ..."): bound the
     # length by the script's and forbid repeating a 6-token sequence.
     max_new = min(223, int(1.5 * len(script_tokens)) + 10)
-    gen = model.model.generate(enc, [prompt], beam_size=1, max_length=len(prompt) + max_new, suppress_blank=True,
+    gen = model.model.generate(enc, [prompt], beam_size=rules.beam_size, max_length=len(prompt) + max_new, suppress_blank=True,
                                suppress_tokens=[-1], no_repeat_ngram_size=NO_REPEAT_NGRAM, return_no_speech_prob=True)
     heard_tokens = [t for t in gen[0].sequences_ids[0] if t < tok.eot]  # text only (no timestamps, no specials)
     heard = _Heard(tok, heard_tokens, lang)
@@ -317,7 +323,8 @@ def check(audio: np.ndarray, text: str, language: str | None, model, *, rules: R
     from faster_whisper.transcribe import get_ctranslate2_storage
 
     batch = get_ctranslate2_storage(np.ascontiguousarray(np.repeat(enc_np, len(seqs), axis=0)))
-    results = model.model.align(batch, list(tok.sot_sequence), seqs, [content_frames] * len(seqs))
+    start = (bag_prompt if rules.score_prompt else []) + list(tok.sot_sequence)
+    results = model.model.align(batch, start, seqs, [content_frames] * len(seqs))
     audio_lp = [_logp(r) for r in results]
     prior_lp = [0.0] * len(seqs)
     if rules.prior and len(seqs) > 1:
