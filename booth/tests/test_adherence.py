@@ -62,7 +62,9 @@ def test_a_pending_check_polls_and_only_the_contractor_sees_it(booth, cast):
     assert take.adherence_state == "pending"
     url = f"/booth/tasks/{cast.task_a.public_id}/takes/{take.public_id}/script/"
     html = booth.get(url + "?n=3").content.decode()
-    assert "Checking the words" in html and "?n=4" in html and 'hx-trigger="load delay:1s"' in html
+    assert "Checking the words" in html and "?n=4" in html and 'hx-trigger="load delay:400ms"' in html
+    later = booth.get(url + "?n=12").content.decode()  # after the first seconds it asks once a second
+    assert "?n=13" in later and 'hx-trigger="load delay:1s"' in later
     for who in ("contractor_b", "admin_x", "outsider"):
         assert login(getattr(cast, who)).get(url).status_code in (403, 404)
 

@@ -32,7 +32,13 @@ uses the same machinery with a stricter rule: every word must be ``ok``.
 Thresholds (nats of log-likelihood per region) were set on espeak-ng speech
 (``bench/qc/calibrate.py``: 12 languages; Chinese, Vietnamese and Hindi left out of
 the choice because Whisper base does not understand their espeak-ng voices even
-when the text is right), not on the benchmark's real clips.
+when the text is right), not on the benchmark's real clips. Beam search and the
+script-word context for scoring are method choices, compared as peers on the real
+clips (``bench/qc/adherence.py``): greedy decoding cut transcripts short (a lost
+opening name, a sentence stopped before its end), and scoring without context
+punished rare script words (a German "sie" in English). The context makes a wrong
+word that the script expects cost less, so a single substituted word is more often
+a doubtful-word warning than a fail (flagged either way).
 """
 from __future__ import annotations
 
