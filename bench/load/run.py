@@ -345,8 +345,8 @@ def backlog() -> dict:
 
 
 def script_checks_waiting() -> dict:
-    """Takes whose script check (the adherence queue) has not finished."""
-    return {"script": int(sql_value("SELECT count(*) FROM voicemanager_take WHERE adherence_state IN ('pending', 'running')"))}
+    """Takes whose script check (the adherence queue) has not finished (the table kept its first name)."""
+    return {"script": int(sql_value("SELECT count(*) FROM booth_take WHERE adherence_state IN ('pending', 'running')"))}
 
 
 def drain(already_s: float, max_s: float, waiting=None) -> float | None:
