@@ -266,7 +266,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one noise at 5 dB per kind of speech")
     ap.add_argument("--no-hour", action="store_true")
     ap.add_argument("--speech", default=str(SPEECH_DIR), help="folder of real speech clips (*/*/*.flac)")
+    ap.add_argument("--hour-only", default="", metavar="PREFIXES",
+                    help="only the 1-hour file, for the engines whose names start with these comma-separated "
+                         "prefixes (e.g. 'ours: neural,ours: spectral'); writes results_hour.json")
     args = ap.parse_args()
+    hour_only = [p.strip() for p in args.hour_only.split(",") if p.strip()]
     work = Path(tempfile.mkdtemp(prefix="bench_denoise_"))
     # the DFN3 graphs, rewritten once and cached on disk as a worker finds them, before anything is timed
     subprocess.run([PY, "-c", "from tasks.audio import dfn3; dfn3.sessions()"], cwd=ROOT, check=True)
@@ -281,6 +285,8 @@ def main() -> None:
         if sp == "real" and kind == "pink+hum" and snr_db == 5 or hour_src is None:
             hour_src = src
         room = F.write(work / f"room_{len(results['rows'])}.wav", noisy[: int(0.5 * RATE)])  # the recorded room tone
+        if hour_only:
+            continue
         base = scores(clean, noisy)
         common = {"speech": sp, "noise": kind, "snr_db": snr_db, "condition": cond}
         results["rows"].append({**common, "engine": "(unprocessed)", **base})
@@ -308,6 +314,8 @@ def main() -> None:
         room = work / "room_0.wav"
         dur = sf.info(str(hour)).duration
         for name in ENGINES:
+            if hour_only and not name.startswith(tuple(hour_only)):
+                continue
             if name in WHOLE_FILE_PEERS:
                 results["hour"].append({"engine": name, "skipped": "loads the whole file (1 h = 1.3 GB of float64 before its STFT)"})
                 continue
@@ -318,7 +326,7 @@ def main() -> None:
             results["hour"].append({"engine": name, **r})
             print(f"  1 h  {name:<46} {r}", flush=True)
     results["machine"]["load_after"] = os.getloadavg()[0]
-    Path(__file__).with_name("results.json").write_text(json.dumps(results, indent=2))
+    Path(__file__).with_name("results_hour.json" if hour_only else "results.json").write_text(json.dumps(results, indent=2))
     print(markdown(results))
     shutil.rmtree(work)
 
