@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from e2e.services import speech_wav, wait_until
-from tasks import files as jobs
+from voicemanager.files import jobs as flows
 from voicemanager.models import AudioFile, Take
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def test_admin_denoises_compares_at_same_position_and_chooses(live_server, launc
     raw.save()
     Take.objects.create(task=task, section=section, client_id=uuid.uuid4(), file=raw.file.name, size=len(data),
                         sha256="0" * 64, status="submitted", audio_file=raw, submitted_at=timezone.now())
-    jobs.run_analysis(raw.pk)
+    flows.run_analysis(raw.pk)
 
     page = launch_browser().new_page()
     page.goto(live_server.url + "/accounts/login/")

@@ -19,6 +19,7 @@ from e2e.services import speech_wav, wait_until
 from tasks import files as jobs
 from voicemanager.cloning import gate as quality_gate
 from voicemanager.files import denoising
+from voicemanager.files import jobs as flows
 from voicemanager.models import AudioFile, DenoiseJob, RecordingTask, Take
 from voicemanager.recording import reviews
 
@@ -152,11 +153,11 @@ def test_running_job_is_left_alone_unless_redelivered_or_stale(cast, noisy_wav):
     af = make_take_file(cast.task_a, noisy_wav)
     job = DenoiseJob.objects.create(source=af, engine="spectral", strength=0.8, state="running",
                                     started_at=timezone.now())
-    assert jobs.run_denoise(job.pk) == "running"  # another worker is on it
+    assert flows.run_denoise(job.pk) == "running"  # another worker is on it
     assert not derived(af).exists()
     DenoiseJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=2))
-    assert jobs.run_denoise(job.pk) == "done"  # its worker must have died
-    assert jobs.run_denoise(job.pk, reclaim=True) == "done"
+    assert flows.run_denoise(job.pk) == "done"  # its worker must have died
+    assert flows.run_denoise(job.pk, reclaim=True) == "done"
     assert derived(af).count() == 1
 
 
@@ -166,8 +167,8 @@ def test_analysis_left_running_is_reclaimed_by_a_retry_or_redelivery(cast, noisy
 
     af = make_take_file(cast.task_a, noisy_wav)
     AudioFile.objects.filter(pk=af.pk).update(analysis_state="running")
-    assert jobs.run_analysis(af.pk) == "running"  # a first delivery leaves another worker's claim alone
-    assert jobs.run_analysis(af.pk, reclaim=True) == "done"
+    assert flows.run_analysis(af.pk) == "running"  # a first delivery leaves another worker's claim alone
+    assert flows.run_analysis(af.pk, reclaim=True) == "done"
 
     def task(retries=0, redelivered=False):
         return SimpleNamespace(request=SimpleNamespace(retries=retries, delivery_info={"redelivered": redelivered}))
@@ -179,7 +180,7 @@ def test_analysis_left_running_is_reclaimed_by_a_retry_or_redelivery(cast, noisy
 def test_denoise_reads_and_writes_through_s3(cast, s3_storage, noisy_wav):
     af = make_take_file(cast.task_a, noisy_wav)
     job = DenoiseJob.objects.create(source=af, engine="spectral", strength=0.8)
-    assert jobs.run_denoise(job.pk) == "done"
+    assert flows.run_denoise(job.pk) == "done"
     out = derived(af).get()
     assert out.file.storage.__class__.__name__ == "S3Storage" and out.file.storage.exists(out.file.name)
     assert out.size > 1000 and out.sha256
@@ -199,7 +200,7 @@ def test_spectral_denoise_uses_the_tasks_room_tone(cast, noisy_wav):
     RecordingTask.objects.filter(pk=task.pk).update(room_tone=tone)
     af = make_take_file(task, noisy_wav)
     job = DenoiseJob.objects.create(source=af, engine="spectral", strength=0.8)
-    assert jobs.run_denoise(job.pk) == "done"
+    assert flows.run_denoise(job.pk) == "done"
     assert derived(af).get().processing["noise_profile"] == "room_tone"
 
 
@@ -241,8 +242,8 @@ def test_task_becomes_ready_when_its_takes_are_processed(cast, noisy_wav):
 
 
 def test_gone_rows_are_ignored_quietly(db):
-    assert jobs.run_denoise(987654) == ""
-    assert jobs.run_analysis(987654) == ""
+    assert flows.run_denoise(987654) == ""
+    assert flows.run_analysis(987654) == ""
 
 
 def test_file_job_tasks_are_safe_to_redeliver():

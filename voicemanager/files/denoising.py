@@ -1,6 +1,6 @@
 """The denoise flow: request denoising for files or a task, follow a batch, choose what goes forward.
 
-Views and workers call these functions; the heavy work is in ``tasks.files``.
+Views and workers call these functions; the heavy work is in ``voicemanager.files.jobs``.
 A *batch* groups the DenoiseJobs of one request so its progress can be shown;
 automatic processing of booth takes uses one batch per task, ``auto-<task id>``.
 The raw file stays the source of truth: denoised versions are new files beside it,

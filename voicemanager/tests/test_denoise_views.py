@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from e2e.services import speech_wav
-from tasks import files as jobs
+from voicemanager.files import jobs as flows
 from voicemanager.models import AudioFile, AuditEvent, DenoiseJob, Take
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -45,9 +45,9 @@ def take_x(cast, wav_bytes):
 @pytest.fixture
 def denoised_x(take_x):
     """take_x analysed and denoised (run in-process, as the worker would)."""
-    jobs.run_analysis(take_x.pk)
+    flows.run_analysis(take_x.pk)
     job = DenoiseJob.objects.create(source=take_x, engine="spectral", strength=0.8)
-    assert jobs.run_denoise(job.pk) == "done"
+    assert flows.run_denoise(job.pk) == "done"
     take_x.refresh_from_db()
     return AudioFile.objects.get(derived_from=take_x)
 
@@ -211,7 +211,7 @@ def test_qc_table_lists_takes_worst_first_and_sorts(client, cast, wav_bytes):
     good = take_file(cast.task_a, wav_bytes, 1)
     bad = take_file(cast.task_a, wav_bytes[:44] + b"\x00" * 100, 2)  # corrupt: analysis fails
     for f in (good, bad):
-        jobs.run_analysis(f.pk)
+        flows.run_analysis(f.pk)
     client.force_login(cast.admin_x)
     html = client.get(reverse("task_qc", args=[cast.task_a.public_id])).content.decode()
     assert html.count('data-testid="qc-row"') == 2
