@@ -9,7 +9,7 @@ QC runs here, synchronously, because it is fast: ``analyse(align=False)`` measur
 about 9 ms per second of audio (65 ms for a 7.5 s take on the dev box, ~270 ms at
 the 30 s hard limit), so the verdicts are in the upload's answer, well inside the
 ~2 s the booth promises, with no worker round trip. The word-level script check
-(Whisper, about a second of CPU) runs on the adherence queue (``recording/adherence.py``);
+(Whisper, about 0.4 s of CPU for a 10 s take) runs on the adherence queue (``recording/adherence.py``);
 the take panel shows it when it arrives. The consent statement is checked here,
 before anything is stored: one that does not say the text is refused.
 """
@@ -182,7 +182,7 @@ def store_recording(task: RecordingTask, section: Section | None, received: Rece
 def check_statement(task: RecordingTask, wav: Path, metrics: dict | None) -> dict:
     """Check the spoken consent statement says its text; refuse it (nothing stored) when it does not.
 
-    Runs in the upload request (about a second of CPU, once per task) so that a refused
+    Runs in the upload request (about 0.3 s of CPU for a 7 s statement, once per task) so that a refused
     statement is never stored. The statement is in English (``consent.signing.STATEMENT``).
     """
     from tasks.audio.adherence import ModelUnavailable
