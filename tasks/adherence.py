@@ -1,10 +1,13 @@
 """Script adherence jobs, on the ``adherence`` queue (a worker of its own: ``-Q adherence``).
 
-The recogniser is loaded once per worker process and runs on one core per job.
+The recogniser is loaded once per worker process, when a process of a worker that takes this
+queue starts (``worker_process_init``: it only warms the model, there is no logic in it), and
+runs on one core per job.
 """
 from __future__ import annotations
 
-from celery import shared_task
+from celery import current_app, shared_task
+from celery.signals import worker_process_init
 from django.db import OperationalError
 
 from voicemanager.recording import adherence
@@ -16,3 +19,9 @@ from voicemanager.recording import adherence
 def check_take(self, take_pk: int) -> str:
     redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
     return adherence.check_take(take_pk, reclaim=redelivered)
+
+
+@worker_process_init.connect
+def _warm_up_the_recogniser(**_) -> None:
+    if adherence.QUEUE in current_app.amqp.queues.consume_from:
+        adherence.warm_up()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from booth.tests.helpers import form, login, sign_all, speech_wav_bytes
+from e2e.services import wait_until
 from voicemanager.models import AudioFile, ConsentRecording, OutboxMessage, Take
 
 
@@ -80,3 +81,16 @@ def test_a_finished_script_check_joins_the_files_qc():
     merged = with_adherence(qc, check)
     script = next(v for v in merged["verdicts"] if v["code"] == "script")
     assert merged["summary"] == "fail" and "'harbour' was not heard" in script["reason"]
+
+
+def test_an_adherence_worker_loads_the_recogniser_as_it_starts_and_checks_the_takes(booth, cast, worker_process):
+    """As the Procfile runs them: a default worker and one on the adherence queue, real processes."""
+    default = worker_process("w1")
+    checker = worker_process("adherence", queues="adherence")
+    wait_until(lambda: "recogniser loaded" in checker.log(), timeout=60, message="the recogniser loaded at start")
+    assert "recogniser loaded" not in default.log()  # a worker that takes no script checks does not load it
+    section = cast.task_a.script.sections.order_by("position").first()
+    take = _upload(booth, cast.task_a, section, section.text)
+    wait_until(lambda: Take.objects.get(pk=take.pk).adherence_state == "done", timeout=60, message="the script check")
+    assert Take.objects.get(pk=take.pk).adherence["status"] in ("aligned", "not_aligned")
+    assert "tasks.adherence.check_take[" in checker.log() and "tasks.adherence.check_take[" not in default.log()

@@ -10,6 +10,7 @@ task page and QC table show the same marks.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,6 +21,27 @@ from django.db import transaction
 from tasks.audio import qc
 
 QUEUE = "adherence"
+log = logging.getLogger(__name__)
+
+
+def warm_up() -> None:
+    """Load the recogniser and run it once on silence, so the first take's check costs what every other does.
+
+    Called when an adherence worker process starts (``tasks/adherence.py``): loading and the
+    first run take about half a second, which the first talent after a restart would wait for.
+    """
+    import numpy as np
+
+    from tasks.audio import adherence as A
+    from tasks.audio.adherence.check import RATE
+
+    try:
+        model = A.load(settings.ADHERENCE_MODEL or A.PACKAGED, device=settings.ADHERENCE_DEVICE)
+        A.check(np.zeros(RATE, np.float32), "warm up", "en", model)
+    except Exception:  # a worker without its model still starts: each check then fails with the reason
+        log.exception("script-check recogniser could not be loaded (%s)", settings.ADHERENCE_MODEL)
+        return
+    log.info("script-check recogniser loaded (%s, %s)", settings.ADHERENCE_MODEL, settings.ADHERENCE_DEVICE)
 
 
 def needs_check(take) -> bool:
