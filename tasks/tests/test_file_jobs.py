@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 
 from e2e.services import speech_wav, wait_until
@@ -260,3 +261,34 @@ def test_sweep_requeues_a_job_whose_message_was_lost(cast, celery_worker, noisy_
     jobs.sweep_file_jobs.delay()
     wait_until(lambda: DenoiseJob.objects.filter(pk=job.pk, state="done").exists(), timeout=60, message="swept job")
     assert derived(af).count() == 1
+
+
+def _script_fail(word: str) -> dict:
+    return {"status": "not_aligned", "verdict": "fail", "score": 0.9, "language": "en", "extra": [], "heard": "",
+            "words": [{"word": word, "status": "different", "heard": "cotton"}]}
+
+
+def test_a_denoised_copy_carries_its_takes_script_verdict_to_the_gate(cast, noisy_wav):
+    """Denoising cannot change the words: a take that did not say its text stays out through its denoised copy."""
+    from voicemanager.recording import adherence
+
+    af = make_take_file(cast.task_a, noisy_wav)
+    take = af.takes.get()
+    Take.objects.filter(pk=take.pk).update(adherence=_script_fail("harbour"), adherence_state="done")
+    assert flows.run_analysis(af.pk) == "done"
+    af.refresh_from_db()
+    assert "script_mismatch" in [f["code"] for f in quality_gate.failures_of(af)]
+
+    job = DenoiseJob.objects.create(source=af, engine="spectral", strength=0.8)
+    assert flows.run_denoise(job.pk) == "done"
+    copy = derived(af).get()
+    assert copy.qc["alignment"]["verdict"] == "fail"
+    assert "script_mismatch" in [f["code"] for f in quality_gate.failures_of(copy)]
+
+    # a check that finishes after the copy was made reaches the copy as well
+    later = _script_fail("lighthouse")
+    with transaction.atomic():
+        adherence.merge_into_file(af.pk, later)
+    copy.refresh_from_db()
+    assert copy.qc["alignment"]["words"][0]["word"] == "lighthouse"
+    assert "script_mismatch" in [f["code"] for f in quality_gate.failures_of(copy)]

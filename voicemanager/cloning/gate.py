@@ -7,7 +7,9 @@ the checks it failed (``tasks.audio.qc_codes``), so the pre-flight lists it with
 and the API's ``discardedFiles`` carries ``code`` and ``reason``.
 
 A denoised version is judged by its own analysis when it has one (denoising may cure the
-noise that failed the original), else by its original's. A file whose analysis has not run
+noise that failed the original), else by its original's. Its script check is its original's,
+carried into its QC (``files/jobs.py``, ``recording/adherence.merge_into_file``): denoising
+changes the noise, not the words. A file whose analysis has not run
 yet is not flagged: the pre-flight shows it as "not analysed yet" and the packager checks
 again before anything is built.
 """

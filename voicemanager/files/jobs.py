@@ -71,9 +71,9 @@ def _measure_into(af, path: Path, info: decode.AudioInfo) -> None:
     # Level checks only: the script check runs on the adherence queue for booth takes
     # (voicemanager/recording/adherence.py); a take's finished check is merged in here.
     af.qc = qc.analyse(path, align=False)
-    take = af.takes.filter(adherence_state="done").first() if af.pk else None
-    if take is not None and take.adherence:
-        af.qc = qc.with_adherence(af.qc, take.adherence)
+    script = _script_check_of(af)
+    if script:
+        af.qc = qc.with_adherence(af.qc, script)
     af.duration = round(info.duration_s, 4)
     af.sample_rate = info.sample_rate
     af.channels = info.channels
@@ -82,6 +82,19 @@ def _measure_into(af, path: Path, info: decode.AudioInfo) -> None:
     af.sha256 = af.sha256 or hashing.sha256_file(path)
     af.analysis_state = af.Analysis.DONE
     af.analysis_error = ""
+
+
+def _script_check_of(af) -> dict | None:
+    """The finished script check of the take behind ``af``: its file-manager copy's, or its original's.
+
+    A denoised version carries its original's check: denoising changes the noise, not the
+    words, and the quality gate judges a denoised version by its own QC.
+    """
+    from voicemanager.models import Take
+
+    original = af.derived_from_id or af.pk
+    take = Take.objects.filter(audio_file_id=original, adherence_state="done").first() if original else None
+    return take.adherence if take is not None and take.adherence else None
 
 
 def run_analysis(file_pk: int, *, reclaim: bool = False) -> str:

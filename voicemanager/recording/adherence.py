@@ -86,10 +86,15 @@ def check_take(take_pk: int, *, reclaim: bool = False) -> str:
 
 
 def merge_into_file(file_pk: int, result: dict) -> None:
-    """Put a take's script check into its file-manager copy's QC (verdicts and summary recomputed)."""
+    """Put a take's script check into its file-manager copy's QC and its denoised versions' (verdicts recomputed).
+
+    Denoising changes the noise, not the words: a denoised version carries its original's check.
+    A file not analysed yet is skipped; its analysis merges the take's result itself.
+    """
+    from django.db.models import Q
+
     from voicemanager.models import AudioFile
 
-    audio_file = AudioFile.objects.select_for_update().filter(pk=file_pk).first()
-    if audio_file is None or not audio_file.qc:
-        return  # analysis has not run yet; it merges the take's result itself
-    AudioFile.objects.filter(pk=file_pk).update(qc=qc.with_adherence(audio_file.qc, result))
+    for audio_file in AudioFile.objects.select_for_update().filter(Q(pk=file_pk) | Q(derived_from_id=file_pk)):
+        if audio_file.qc:
+            AudioFile.objects.filter(pk=audio_file.pk).update(qc=qc.with_adherence(audio_file.qc, result))
