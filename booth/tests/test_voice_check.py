@@ -67,3 +67,19 @@ def test_a_break_is_suggested_after_thirty_minutes_of_recording(booth, cast):
     assert again["break"]["due"] is True
     assert again["break"]["message"].startswith("You have been recording for 3")
     assert "take a short break" in again["break"]["message"]
+
+
+def test_a_takes_speaking_rate_is_its_section_words_over_its_speech(booth, cast):
+    """Booth takes have no word timings in their level QC: the rate comes from the section text read."""
+    section = cast.task_a.script.sections.order_by("position").first()
+    body = upload(booth, cast.task_a, speech_wav_bytes(section.text))
+    take = Take.objects.get(public_id=body["take_id"])
+    check = VoiceCheck.objects.get(take=take)
+    voice_checks.run_check(check.pk)
+    check.refresh_from_db()
+    metrics = take.qc["metrics"]
+    speech = metrics["duration_s"] - (metrics["leading_silence_ms"] + metrics["trailing_silence_ms"]) / 1000
+    words = len(section.text.split())
+    assert words >= 3
+    assert abs(check.measures["rate_wps"] - words / speech) < 0.01
+    assert 1.0 < check.measures["rate_wps"] < 5.0  # espeak-ng at 150 words a minute, with its pauses

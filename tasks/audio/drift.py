@@ -17,7 +17,9 @@ Measures (all cheap: ~10-20 ms for a 10 s take, bench/speaker/run.py):
   install), praat-parselmouth is GPL-3.0, librosa.pyin costs about a second per 10 s take
   and pulls numba.
 - ``rate_wps``: words per second between the first word's start and the last word's end,
-  when word timings are given (the adherence check's ``alignment.words``).
+  when word timings are given (the adherence check's ``alignment.words``); else the number of
+  words of the text read over the speech the level checks found (a booth take: its section
+  text, whose script check runs beside this one).
 - ``centroid_hz`` and ``tilt_db_oct``: spectral centroid (100 Hz - 8 kHz) and slope of the
   third-octave band levels (100 Hz - 6.3 kHz, dB per octave) over the speech frames.
   Close to a directional mic the bass rises (proximity effect) and the tilt steepens;
@@ -142,12 +144,16 @@ def spectrum(x16: np.ndarray) -> dict:
             "speech_s": round(float(speech.sum()) * 256 / RATE, 2)}
 
 
-def speaking_rate(words: Sequence[dict] | None) -> float | None:
-    """Words per second from word timings ``[{"start_s", "end_s", ...}]``; None without at least 3 words."""
-    if not words or len(words) < 3:
+def speaking_rate(words: Sequence[dict] | None = None, *, word_count: int | None = None,
+                  speech_s: tuple[float, float] | None = None) -> float | None:
+    """Words per second from word timings ``[{"start_s", "end_s", ...}]``, or from ``word_count``
+    words over the speech span ``speech_s`` (start, end in seconds); None without at least 3 words."""
+    if words:
+        word_count, speech_s = len(words), (float(words[0]["start_s"]), float(words[-1]["end_s"]))
+    if not word_count or word_count < 3 or not speech_s:
         return None
-    span = float(words[-1]["end_s"]) - float(words[0]["start_s"])
-    return round(len(words) / span, 3) if span > 0.5 else None
+    span = speech_s[1] - speech_s[0]
+    return round(word_count / span, 3) if span > 0.5 else None
 
 
 def loudness(x: np.ndarray, rate: int) -> float | None:
@@ -159,12 +165,14 @@ def loudness(x: np.ndarray, rate: int) -> float | None:
     return round(float(value), 2) if np.isfinite(value) else None
 
 
-def measure(path: str | os.PathLike, *, words: Sequence[dict] | None = None,
+def measure(path: str | os.PathLike, *, words: Sequence[dict] | None = None, word_count: int | None = None,
+            speech_s: tuple[float, float] | None = None,
             embedding: Sequence[float] | None = None, reference_embedding: Sequence[float] | None = None,
             loudness_lufs: float | None = None) -> dict:
     """A take's drift measures (JSON-serialisable; a measure that cannot be taken is None).
 
-    ``loudness_lufs`` from QC (the same BS.1770 measure) saves measuring it twice.
+    ``loudness_lufs`` from QC (the same BS.1770 measure) saves measuring it twice; ``word_count``
+    and ``speech_s`` give the speaking rate when there are no word timings.
     """
     import soxr
 
@@ -177,7 +185,7 @@ def measure(path: str | os.PathLike, *, words: Sequence[dict] | None = None,
                  "loudness_lufs": loudness(x, rate) if loudness_lufs is None else loudness_lufs}
     out.update(pitch(x8))
     out.update(spectrum(x16))
-    out["rate_wps"] = speaking_rate(words)
+    out["rate_wps"] = speaking_rate(words, word_count=word_count, speech_s=speech_s)
     out["embedding_distance"] = None
     if embedding is not None and reference_embedding is not None:
         a, b = np.asarray(embedding, dtype=np.float64), np.asarray(reference_embedding, dtype=np.float64)

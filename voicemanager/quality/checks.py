@@ -27,7 +27,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from tasks.audio import drift, speaker
+from tasks.audio.adherence.text import words as split_words
 from tasks.audio.decode import AudioRejected
+from tasks.audio.qc import speech_span as qc_speech_span
 from voicemanager.core import outbox
 from voicemanager.models import AudioFile, ConsentRecording, VoiceCheck
 
@@ -114,6 +116,14 @@ def bands_for(check: VoiceCheck) -> dict:
     return drift.reference_bands([c.measures for c in reference_checks(check)])
 
 
+def _section_word_count(check: VoiceCheck) -> int | None:
+    """How many words the take's section text has (a booth take), in its script's language."""
+    take = check.take
+    if take is None or take.section_id is None:
+        return None
+    return len(split_words(take.section.text or "", take.task.script.language))
+
+
 def _subject(check: VoiceCheck):
     if check.take_id:
         return check.take.file, check.take.qc or {}
@@ -122,7 +132,7 @@ def _subject(check: VoiceCheck):
 
 def run_check(check_pk: int, *, reclaim: bool = False) -> str:
     """Compare one recording with the consent recording and measure its drift; idempotent."""
-    check = VoiceCheck.objects.select_related("take", "audio_file").filter(pk=check_pk).first()
+    check = VoiceCheck.objects.select_related("take__section", "take__task__script", "audio_file").filter(pk=check_pk).first()
     if check is None:
         return "gone"
     if not check.claim(reclaim=reclaim):
@@ -131,12 +141,14 @@ def run_check(check_pk: int, *, reclaim: bool = False) -> str:
     metrics = qc.get("metrics") or {}
     alignment = qc.get("alignment") or {}
     words = alignment.get("words") if alignment.get("status") == "aligned" else None
+    word_count = _section_word_count(check) if words is None else None
     measures: dict | None = None
     with tempfile.TemporaryDirectory(prefix="vm-voice-") as d:
         work = Path(d)
         try:
             path = _local(file_field, work, "take")
-            measures = drift.measure(path, words=words, loudness_lufs=metrics.get("loudness_lufs"))
+            measures = drift.measure(path, words=words, word_count=word_count, speech_s=qc_speech_span(metrics),
+                                     loudness_lufs=metrics.get("loudness_lufs"))
             recording = reference_recording(check)
             if recording is None:
                 check.fail("There is no spoken consent recording of this speaker yet, so the voice was not "
