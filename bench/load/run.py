@@ -7,7 +7,10 @@ database connections, one BLAS thread per process, celery worker ``-c 2`` at low
 ``vm_load`` (dropped and recreated) and Redis db 11 on 127.0.0.1, seeds it
 (bench/load/seed.py), then runs bounded loops: every contractor uploads ``--takes`` takes one
 after another, as the booth does (upload, then submit the take, then the next section), and every
-admin polls the Tasks tab's htmx partial once a second until the contractors finish. A contractor
+admin polls the Tasks tab's htmx partial once a second until the contractors finish. With the
+script-check worker (the default), each contractor's take panel also asks for its take's script
+check as the booth does (every 400 ms for 4 s, then every second) until it is there or the next
+take is due (after the last take: at most 30 s more). A contractor
 sends at most one take per ``--record-seconds`` (10: a 10 s take cannot be uploaded before it is
 recorded); ``--record-seconds 0`` sends back to back (a stress test beyond what the booth allows). Prints a
 table and writes bench/load/results.json. Everything listens on 127.0.0.1 only.
@@ -140,8 +143,12 @@ def drop_if_closed(conn: http.client.HTTPConnection) -> None:
         conn.close()  # http.client connects again on the next request
 
 
-def contractor(port: int, info: dict, n: int, seed: int, out: dict, record_s: float = 0.0) -> None:
-    """Upload ``n`` takes; with ``record_s`` a take cannot start before it was recorded (the booth's pace)."""
+def contractor(port: int, info: dict, n: int, seed: int, out: dict, record_s: float = 0.0,
+               poll_script: bool = False) -> None:
+    """Upload ``n`` takes; with ``record_s`` a take cannot start before it was recorded (the booth's pace).
+
+    With ``poll_script`` the contractor's take panel then asks for the take's script check until
+    it is there or the next take is due, as the booth does."""
     csrf = secrets.token_hex(16)
     headers = {"Cookie": f"sessionid={info['session']}; csrftoken={csrf}", "X-CSRFToken": csrf,
                "Accept": "application/json"}
@@ -170,6 +177,7 @@ def contractor(port: int, info: dict, n: int, seed: int, out: dict, record_s: fl
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             continue
         out["upload_ms"].append((time.perf_counter() - started) * 1000)
+        out["last_upload_at"] = max(out.get("last_upload_at", 0.0), time.monotonic())
         if resp.status not in (200, 201):
             out["errors"].append(f"upload {resp.status}: {payload[:200]!r}")
             continue
@@ -185,7 +193,41 @@ def contractor(port: int, info: dict, n: int, seed: int, out: dict, record_s: fl
         out["submit_ms"].append((time.perf_counter() - started) * 1000)
         if resp.status >= 400:
             out["errors"].append(f"submit {resp.status}")
+        if poll_script:
+            until = next_start if i < n - 1 else time.monotonic() + LAST_TAKE_POLL_S
+            conn = poll_script_check(conn, port, headers, f"/booth/tasks/{info['task']}/takes/{answer['take_id']}/script/",
+                                     until, out)
     conn.close()
+
+
+LAST_TAKE_POLL_S = 30.0  # after the last take, the panel asks this long at most (bounded)
+
+
+def poll_script_check(conn, port: int, headers: dict, url: str, until: float, out: dict):
+    """Ask for the take's script check as the booth's take panel does (every 400 ms for 4 s, then every second)
+    until it has answered or the contractor records the next section (its panel then leaves the page)."""
+    polls = 0
+    while time.monotonic() < until:  # bounded by the next take's time
+        time.sleep(0.4 if polls < 10 else 1.0)
+        polls += 1
+        drop_if_closed(conn)
+        started = time.perf_counter()
+        try:
+            conn.request("GET", f"{url}?n={polls}", headers={**headers, "HX-Request": "true"})
+            resp = conn.getresponse()
+            page = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            out["errors"].append(f"script poll: {exc}")
+            conn.close()
+            return http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        out["poll_ms"].append((time.perf_counter() - started) * 1000)
+        if resp.status != 200:
+            out["errors"].append(f"script poll {resp.status}")
+            return conn
+        if b"hx-get" not in page:
+            out["script_verdicts"].append(polls)
+            return conn
+    return conn
 
 
 def admin(port: int, session: str, stop: threading.Event, out: list, deadline: float) -> None:
@@ -254,7 +296,8 @@ def main() -> None:
                                                    "-c", str(args.adherence_workers), "-Q", "adherence",
                                                    "-n", "adherence@%h"], args.worker_nice))
         wait_port(port)
-        warm = {"sent": [], "stored_ok": [], "errors": [], "upload_ms": [], "submit_ms": []}
+        warm = {"sent": [], "stored_ok": [], "errors": [], "upload_ms": [], "submit_ms": [], "poll_ms": [],
+                "script_verdicts": []}
         warmup = seeded["contractors"].pop()  # one extra contractor warms every gunicorn worker (lazy imports)
         for _ in range(3):
             threads = [threading.Thread(target=contractor, args=(port, warmup, 2, 99, warm)) for _ in range(3)]
@@ -262,12 +305,13 @@ def main() -> None:
                 t.start()
             for t in threads:
                 t.join(120)
-        result = {"sent": [], "stored_ok": [], "errors": [], "upload_ms": [], "submit_ms": []}
+        result = {"sent": [], "stored_ok": [], "errors": [], "upload_ms": [], "submit_ms": [], "poll_ms": [],
+                  "script_verdicts": []}
         polls: list[tuple[float, int]] = []
         stop = threading.Event()
         deadline = time.monotonic() + args.max_seconds
-        threads = [threading.Thread(target=contractor, args=(port, info, args.takes, i, result, args.record_seconds),
-                                    daemon=True)
+        threads = [threading.Thread(target=contractor, args=(port, info, args.takes, i, result, args.record_seconds,
+                                                             bool(args.adherence_workers)), daemon=True)
                    for i, info in enumerate(seeded["contractors"])]
         admins = [threading.Thread(target=admin, args=(port, s, stop, polls, deadline), daemon=True)
                   for s in seeded["admins"]]
@@ -304,9 +348,11 @@ def main() -> None:
     rows = {
         "contractors": args.contractors, "record_seconds": args.record_seconds, "takes_sent": len(result["sent"]), "takes_stored": stored,
         "upload_errors": len(result["errors"]), "duration_s": round(elapsed, 1),
-        "uploads_per_s": round(len(result["upload_ms"]) / elapsed, 2),
+        "uploads_per_s": round(len(result["upload_ms"]) / max(1e-9, result.get("last_upload_at", started + elapsed) - started), 2),
         "upload_p50_ms": round(pct(result["upload_ms"], 50)), "upload_p95_ms": round(pct(result["upload_ms"], 95)),
         "upload_p99_ms": round(pct(result["upload_ms"], 99)), "submit_p95_ms": round(pct(result["submit_ms"], 95)),
+        "script_polls": len(result["poll_ms"]), "script_poll_p95_ms": round(pct(result["poll_ms"], 95)) if result["poll_ms"] else None,
+        "script_verdicts_seen_in_the_booth": len(result["script_verdicts"]),
         "tasks_in_db": seeded["tasks"], "tasks_tab_polls": len(polls), "tasks_tab_errors": len(poll_errors),
         "tasks_tab_p50_ms_under_load": round(pct(poll_ms, 50)), "tasks_tab_p95_ms_under_load": round(pct(poll_ms, 95)),
         "tasks_tab_p95_ms_after_load": round(pct(idle, 95)), "cpu_count": os.cpu_count(),
