@@ -94,3 +94,27 @@ def test_an_adherence_worker_loads_the_recogniser_as_it_starts_and_checks_the_ta
     wait_until(lambda: Take.objects.get(pk=take.pk).adherence_state == "done", timeout=60, message="the script check")
     assert Take.objects.get(pk=take.pk).adherence["status"] in ("aligned", "not_aligned")
     assert "tasks.adherence.check_take[" in checker.log() and "tasks.adherence.check_take[" not in default.log()
+
+
+def test_a_script_check_cut_off_by_a_killed_worker_is_finished_once_by_the_next(booth, cast, worker_process):
+    """SIGKILL in the middle of a check: the message comes back (acks late) and the next worker redoes it."""
+    section = cast.task_a.script.sections.order_by("position").first()
+    long_text = " ".join([section.text] * 3)  # about 20 s of speech: the check runs long enough to be cut off
+    first = worker_process("adh1", queues="adherence", CELERY_VISIBILITY_TIMEOUT="5")
+    wait_until(lambda: "recogniser loaded" in first.log(), timeout=60, message="the recogniser loaded")
+    take = _upload(booth, cast.task_a, section, long_text)
+    wait_until(lambda: Take.objects.filter(pk=take.pk, adherence_state="running").exists(), timeout=60,
+               interval=0.01, message="the check running")
+    first.kill()
+    take.refresh_from_db()
+    assert take.adherence_state == "running" and not take.adherence  # killed in the middle
+    time.sleep(6)  # past the visibility timeout
+    second = worker_process("adh2", queues="adherence", CELERY_VISIBILITY_TIMEOUT="5")
+    try:
+        wait_until(lambda: Take.objects.get(pk=take.pk).adherence_state == "done", timeout=120, interval=0.5,
+                   message="the check redone")
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}; first worker:\n{first.log()}\nsecond worker:\n{second.log()}") from None
+    take.refresh_from_db()
+    assert take.adherence["verdict"] in ("ok", "warn", "fail") and take.adherence.get("words")
+    assert "tasks.adherence.check_take[" in second.log()
