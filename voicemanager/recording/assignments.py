@@ -98,12 +98,13 @@ def validate_due_date(due: date | None) -> date | None:
 
 
 def assign_task(*, actor, organisation, script: Script, email: str, file_path: str,
-                due_date: date | None = None) -> RecordingTask:
+                due_date: date | None = None, screening_sections: int | None = None) -> RecordingTask:
     """Create the task. A contractor who already works for this organisation (has accepted one of its
     tasks) gets it straight in their booth and a plain notice. Anyone else gets an invitation link to
     accept, whatever account the email has or has not: another organisation cannot put work in
     someone's booth (or tag API uploads with their speaker id) without their consent, and the answer
-    never tells the admin what kind of account an email belongs to."""
+    never tells the admin what kind of account an email belongs to. ``screening_sections``: recording
+    pauses after that many sections until an admin approves the setup (``reviews.release_screening``)."""
     email = User.objects.normalize_email(email).strip().lower()
     file_path = validate_file_path(file_path)
     validate_due_date(due_date)
@@ -119,7 +120,8 @@ def assign_task(*, actor, organisation, script: Script, email: str, file_path: s
         # A new task starts accepted for this organisation's known contractor, invited otherwise.
         status = RecordingTask.Status.ACCEPTED if existing is not None else RecordingTask.Status.INVITED
         task = RecordingTask(organisation=organisation, script=script, contractor_email=email, file_path=file_path,
-                             due_date=due_date, created_by=actor, status=status)
+                             due_date=due_date, created_by=actor, status=status,
+                             screening_sections=screening_sections or None)
         invitation = None
         if existing is not None:
             task.speaker = contractor_speaker(existing)

@@ -19,6 +19,10 @@ class AssignTaskForm(forms.Form):
     )
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                help_text="Optional.")
+    screening_sections = forms.IntegerField(
+        required=False, min_value=1, max_value=1000, label="Check the setup after this many sections",
+        help_text="Optional. Recording pauses after these first sections until you approve the talent's microphone, "
+                  "room and level on the task page (you can also turn this on there later).")
     # Shown (as a checkbox) only when the script's language is not the contractor's native language.
     accept_language_warning = forms.BooleanField(
         required=False, widget=forms.HiddenInput,

@@ -77,3 +77,22 @@ def test_screening_setting_refuses_bad_input_and_changes_nothing(cast):
     assert task.screening_sections is None
     r = admin.post(f"/vm/tasks/{task.public_id}/screening/release")
     assert r.status_code == 302 and not RecordingTask.objects.get(pk=task.pk).screening_released_at
+
+
+def test_screening_can_be_chosen_when_the_task_is_assigned(cast):
+    admin = login(cast.admin_x)
+    fields = {"script": cast.task_a.script.public_id, "organisation": cast.org_x.public_id,
+              "contractor_email": "new-talent@example.com"}
+    page = admin.get("/vm/tasks/invite/").content.decode()
+    assert 'name="screening_sections"' in page and "Check the setup after this many sections" in page
+    before = RecordingTask.objects.count()
+    refused = admin.post("/vm/tasks/invite/", {**fields, "screening_sections": "0"})
+    assert refused.status_code == 200 and "greater than or equal to 1" in refused.content.decode()
+    assert RecordingTask.objects.count() == before  # nothing assigned
+    r = admin.post("/vm/tasks/invite/", {**fields, "screening_sections": "3"})
+    assert r.status_code == 302, r.content.decode()[:500]
+    task = RecordingTask.objects.get(contractor_email="new-talent@example.com")
+    assert task.screening_sections == 3 and not task.screening_waiting
+    unscreened = admin.post("/vm/tasks/invite/", {**fields, "contractor_email": "other-talent@example.com"})
+    assert unscreened.status_code == 302
+    assert RecordingTask.objects.get(contractor_email="other-talent@example.com").screening_sections is None

@@ -97,6 +97,7 @@ def task_invite(request: HttpRequest) -> HttpResponse:
             task = assignments.assign_task(
                 actor=request.user, organisation=data["organisation_obj"], script=data["script_obj"],
                 email=data["contractor_email"], file_path=data["file_path"], due_date=data.get("due_date"),
+                screening_sections=data.get("screening_sections"),
             )
         except (assignments.AssignmentError, ValidationError) as exc:
             form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
