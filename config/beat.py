@@ -12,5 +12,6 @@ SCHEDULE: dict = {
     "reminders": {"task": "tasks.reminders.send_reminders", "schedule": 15 * 60.0},  # due-soon and overdue emails
     "file-jobs-sweep": {"task": "tasks.files.sweep_file_jobs", "schedule": 10 * 60.0},  # file rows without a message
     "outbox-flush": {"task": "voicemanager.core.outbox.flush_outbox", "schedule": 60.0},  # every job kind: unsent or lost
+    "deletion-mail-resend": {"task": "tasks.deletion.resend_unsent_confirmations", "schedule": 5 * 60.0},  # links the mail server refused
     "tus-purge": {"task": "tasks.uploads.purge_stale_uploads", "schedule": 6 * 60 * 60.0},  # unfinished uploads > 3 days
 }

@@ -90,3 +90,11 @@ def email_deletion_notices(self, request_pk: int, organisation_pk: int, event: s
         return notices.email(request_pk, organisation_pk, event)
     except (OSError, smtplib.SMTPException) as exc:
         raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries)) from exc
+
+
+@shared_task(name="tasks.deletion.resend_unsent_confirmations", ignore_result=True)
+def resend_unsent_confirmations() -> dict:
+    """Retry the confirmation emails that could not be sent (beat; ``intake.resend_unsent_confirmations``)."""
+    from voicemanager.deletion import intake
+
+    return intake.resend_unsent_confirmations()

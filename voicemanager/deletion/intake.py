@@ -9,8 +9,10 @@ behind it (``match.py``). The API files for one of the organisation's own voices
 requests come matched already.
 
 When the confirmation email cannot be sent the request is kept in ``mail_not_sent``
-(``DeletionRequest.mark_mail_not_sent``): staff see it in the queue and resend, and the
-requester's status page says so. Nothing typed into the form is lost.
+(``DeletionRequest.mark_mail_not_sent``): a scheduled job tries again every
+``RESEND_EVERY`` for ``RESEND_FOR`` (``resend_unsent_confirmations``; a mail server that was
+down for an hour costs the requester nothing), staff see it in the queue and can resend at
+once, and the requester's status page says so. Nothing typed into the form is lost.
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 CONFIRM_SALT = "voicemanager.deletion.confirm"
 CONFIRM_MAX_AGE = timedelta(days=7)
+RESEND_EVERY = timedelta(minutes=10)
+RESEND_FOR = timedelta(days=2)  # then only staff resend (the queue shows it)
 
 
 class ConfirmError(Exception):
@@ -111,6 +115,27 @@ def resend_confirmation(req: DeletionRequest, actor=None) -> None:
                      email=req.email, error=error[:500], resend=True)
         raise ResendError(f"The email could still not be sent ({error}). The request is kept.") from exc
     req.mark_mail_sent(actor)
+
+
+def resend_unsent_confirmations(limit: int = 100) -> dict:
+    """Try again to email the links that could not be sent (scheduled; each request at most every RESEND_EVERY).
+
+    A request that still fails keeps its state with the new error and time; one that goes is
+    back to ``unconfirmed``, as after a staff resend. Safe to run twice: a request that went is
+    no longer ``mail_not_sent``.
+    """
+    now = timezone.now()
+    due = DeletionRequest.objects.filter(status=DeletionRequest.Status.MAIL_NOT_SENT, created_at__gte=now - RESEND_FOR,
+                                         mail_failed_at__lte=now - RESEND_EVERY).order_by("mail_failed_at")[:limit]
+    sent = failed = 0
+    for req in due:
+        try:
+            resend_confirmation(req)
+        except ResendError:
+            failed += 1
+        else:
+            sent += 1
+    return {"sent": sent, "still_failing": failed}
 
 
 def request_from_token(token: str) -> DeletionRequest:

@@ -215,6 +215,44 @@ def test_confirmation_mail_failure_waits_in_mail_not_sent_then_staff_resend(clie
                            "deletion.mail_resent", "deletion.confirmed"]
 
 
+def test_a_confirmation_the_mail_server_refused_is_sent_again_by_the_scheduled_job(client, cast, mail, settings,
+                                                                                 django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from e2e.services import free_port
+    from tasks.deletion import resend_unsent_confirmations
+    from voicemanager.deletion import intake
+
+    good_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = free_port()  # the mail server is down
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/forget/", form_data(cast, "anna-voice"))
+    req = m.DeletionRequest.objects.get()
+    assert req.status == S.MAIL_NOT_SENT
+    assert resend_unsent_confirmations() == {"sent": 0, "still_failing": 0}  # not due yet: at most every 10 min
+    m.DeletionRequest.objects.filter(pk=req.pk).update(mail_failed_at=timezone.now() - intake.RESEND_EVERY)
+    assert resend_unsent_confirmations() == {"sent": 0, "still_failing": 1}  # still down: kept, time moved on
+    req.refresh_from_db()
+    assert req.status == S.MAIL_NOT_SENT and req.mail_failed_at > timezone.now() - timedelta(minutes=1)
+
+    settings.EMAIL_PORT = good_port  # back
+    m.DeletionRequest.objects.filter(pk=req.pk).update(mail_failed_at=timezone.now() - intake.RESEND_EVERY)
+    assert resend_unsent_confirmations() == {"sent": 1, "still_failing": 0}
+    req.refresh_from_db()
+    assert req.status == S.UNCONFIRMED
+    [msg] = mail.wait_for("anna@example.com")
+    assert confirm_link(msg)
+    assert resend_unsent_confirmations() == {"sent": 0, "still_failing": 0}  # twice: nothing more is sent
+    assert len(mail.to("anna@example.com")) == 1
+
+    old = m.DeletionRequest.objects.create(first_name="Old", last_name="Request", email="old@example.com",
+                                           status=S.MAIL_NOT_SENT, mail_failed_at=timezone.now() - timedelta(hours=1))
+    m.DeletionRequest.objects.filter(pk=old.pk).update(created_at=timezone.now() - intake.RESEND_FOR - timedelta(hours=1))
+    assert resend_unsent_confirmations() == {"sent": 0, "still_failing": 0}  # after two days: staff only
+
+
 # --- API -------------------------------------------------------------------------------------
 
 
