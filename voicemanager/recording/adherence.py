@@ -5,8 +5,8 @@ enqueued (outbox) on the ``adherence`` queue, which has a worker of its own, so 
 backlog there never delays the level checks (in the upload answer) or denoising.
 ``check_take`` is what that worker runs; the booth's take panel polls
 ``booth:take_script`` until the result is there. The result is also merged into
-the file-manager copy's QC when the take is (or gets) submitted, so the admin's
-task page and QC table show the same marks.
+the file-manager copy's QC (and its denoised versions') when the take is (or gets)
+submitted, so the admin's task page, the QC table and the quality gate see the same marks.
 """
 from __future__ import annotations
 
@@ -15,10 +15,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
+from tasks.audio import adherence as recogniser
 from tasks.audio import qc
+from tasks.audio.adherence.check import RATE
 
 QUEUE = "adherence"
 log = logging.getLogger(__name__)
@@ -30,14 +34,9 @@ def warm_up() -> None:
     Called when an adherence worker process starts (``tasks/adherence.py``): loading and the
     first run take about half a second, which the first talent after a restart would wait for.
     """
-    import numpy as np
-
-    from tasks.audio import adherence as A
-    from tasks.audio.adherence.check import RATE
-
     try:
-        model = A.load(settings.ADHERENCE_MODEL or A.PACKAGED, device=settings.ADHERENCE_DEVICE)
-        A.check(np.zeros(RATE, np.float32), "warm up", "en", model)
+        model = recogniser.load(settings.ADHERENCE_MODEL or recogniser.PACKAGED, device=settings.ADHERENCE_DEVICE)
+        recogniser.check(np.zeros(RATE, np.float32), "warm up", "en", model)
     except Exception:  # a worker without its model still starts: each check then fails with the reason
         log.exception("script-check recogniser could not be loaded (%s)", settings.ADHERENCE_MODEL)
         return
@@ -91,8 +90,6 @@ def merge_into_file(file_pk: int, result: dict) -> None:
     Denoising changes the noise, not the words: a denoised version carries its original's check.
     A file not analysed yet is skipped; its analysis merges the take's result itself.
     """
-    from django.db.models import Q
-
     from voicemanager.models import AudioFile
 
     for audio_file in AudioFile.objects.select_for_update().filter(Q(pk=file_pk) | Q(derived_from_id=file_pk)):
