@@ -10,6 +10,7 @@ from celery import current_app, shared_task
 from celery.signals import worker_process_init
 from django.db import OperationalError
 
+from voicemanager.core import outbox
 from voicemanager.recording import adherence
 
 
@@ -17,7 +18,9 @@ from voicemanager.recording import adherence
              autoretry_for=(OSError, OperationalError), retry_backoff=2, max_retries=3, time_limit=180,
              soft_time_limit=150)
 def check_take(self, take_pk: int) -> str:
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
+    # Its worker died: the broker redelivered the message, or the outbox re-sent it after the beats stopped.
+    redelivered = (bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
+                   or outbox.taken_over(getattr(self.request, "id", None)))
     return adherence.check_take(take_pk, reclaim=redelivered)
 
 

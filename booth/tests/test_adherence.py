@@ -118,3 +118,32 @@ def test_a_script_check_cut_off_by_a_killed_worker_is_finished_once_by_the_next(
     take.refresh_from_db()
     assert take.adherence["verdict"] in ("ok", "warn", "fail") and take.adherence.get("words")
     assert "tasks.adherence.check_take[" in second.log()
+
+
+def test_the_newest_waiting_take_of_a_task_is_checked_first_and_every_take_once(booth, cast):
+    from voicemanager.recording import adherence
+
+    sections = list(cast.task_a.script.sections.order_by("position"))[:3]
+    takes = [_upload(booth, cast.task_a, s, s.text) for s in sections]  # no worker: all wait
+
+    def states():
+        return [Take.objects.get(pk=t.pk).adherence_state for t in takes]
+
+    assert states() == ["pending"] * 3
+    assert adherence.check_take(takes[0].pk) == "done"  # the first take's message checks the newest take
+    assert states() == ["pending", "pending", "done"]
+    adherence.check_take(takes[1].pk)
+    adherence.check_take(takes[2].pk)
+    assert states() == ["done"] * 3  # three messages, three checks
+    assert adherence.check_take(takes[2].pk) == "done"  # a repeated message checks nothing more
+
+
+def test_a_check_left_running_is_taken_back_only_by_a_redelivered_message(booth, cast):
+    from voicemanager.recording import adherence
+
+    section = cast.task_a.script.sections.order_by("position").first()
+    take = _upload(booth, cast.task_a, section, section.text)
+    Take.objects.filter(pk=take.pk).update(adherence_state="running")  # its worker died in the middle
+    assert adherence.check_take(take.pk) == "running"  # a live worker may have it: left alone
+    assert adherence.check_take(take.pk, reclaim=True) == "done"
+    assert Take.objects.get(pk=take.pk).adherence["words"]

@@ -56,14 +56,35 @@ def enqueue(take) -> None:
     outbox.enqueue("tasks.adherence.check_take", take.pk)
 
 
-def check_take(take_pk: int, *, reclaim: bool = False) -> str:
-    """Run the script check of one take (idempotent: claims the row); return its state."""
+def _claim_newest(task_id: int, *, reclaim: bool):
+    """Claim the task's newest take still waiting for its check (with ``reclaim``, one left running first)."""
     from voicemanager.models import Take
 
-    take = Take.objects.select_related("section", "task__script", "audio_file").filter(pk=take_pk).first()
-    if take is None:
+    waiting = Take.objects.filter(task_id=task_id, kind=Take.Kind.TAKE).select_related("section", "task__script")
+    candidates = list(waiting.filter(adherence_state="running")) if reclaim else []
+    candidates += list(waiting.filter(adherence_state="pending").order_by("-created_at", "-pk")[:20])
+    for take in candidates:
+        if take.claim_adherence(reclaim=reclaim):
+            return take
+    return None
+
+
+def check_take(take_pk: int, *, reclaim: bool = False) -> str:
+    """Run one script check for the task of ``take_pk``: its newest waiting take first; return that take's state.
+
+    Every take has a message, and each message checks one waiting take of its task, so every
+    take is checked once. The order within a task is newest first: when the queue is behind, a
+    talent waits for the take they have just recorded, not for the one from ten minutes ago (its
+    verdict still comes, later). A redelivered message (``reclaim``: its worker died) first takes
+    back a check of its task left running. Idempotent: a take is claimed before it is checked.
+    """
+    from voicemanager.models import Take
+
+    task_id = Take.objects.filter(pk=take_pk).values_list("task_id", flat=True).first()
+    if task_id is None:
         return ""
-    if not take.claim_adherence(reclaim=reclaim):
+    take = _claim_newest(task_id, reclaim=reclaim)
+    if take is None:
         return Take.objects.filter(pk=take_pk).values_list("adherence_state", flat=True).first() or ""
     try:
         with tempfile.TemporaryDirectory(prefix="vm-adh-") as work:
