@@ -5,8 +5,8 @@
    at least ``MIN_WINDOW_S``) instead of Whisper's fixed 30 s: the encoder's cost
    grows faster than linearly with the window, and this is most of the CPU
    (bench/qc/adherence.py measures both).
-2. Whisper decodes what it hears (beam search, 5 beams), with the script's words given as the
-   previous text, in alphabetical order: names and spellings come out as the script
+2. Whisper decodes what it hears (beam search, 5 beams), with the script's words
+   given as the previous text, in alphabetical order: names and spellings come out as the script
    writes them, but there is no sentence to copy. (With the script itself as the
    prompt, Whisper base copied it: a substituted word was missed half the time.)
 3. The script and the transcript are normalised (``text.py``) and aligned
@@ -17,8 +17,8 @@
    (CTranslate2 ``Whisper.align``, all regions in one batch) and compared with the
    transcript as heard, both with the script's words as the previous text (the
    talent is reading this script, so its vocabulary is expected: a rare name or a
-   foreign word in it is not penalised for being rare). A small loss means the script's reading fits the audio as
-   well as what was heard (a recogniser slip: the word is ``ok``); a large loss
+   foreign word in it is not penalised for being rare). A small loss means the
+   script's reading fits the audio as well as what was heard (a recogniser slip: the word is ``ok``); a large loss
    means the audio does not say it (``missing``, ``different``, or ``extra`` heard
    words); in between the word is ``doubtful``. Touching regions (a word boundary
    the recogniser moved: "wieder" for "wie der") are also scored joined, and the
@@ -75,7 +75,6 @@ class Rules:
     timestamps: bool = True  # decode with Whisper's timestamp tokens (they end the transcript where speech ends)
     prior: float = 0.0  # subtract this share of the text's score against silence (its language-model prior)
     beam_size: int = 5  # decoding beams (1: greedy, which cuts more transcripts short: bench/qc/adherence.py)
-    window_pad_s: float = 0.01  # silence after the clip inside a fitted window
     score_prompt: bool = True  # score both readings with the script's words as the previous text
 
 
@@ -274,7 +273,7 @@ def check(audio: np.ndarray, text: str, language: str | None, model, *, rules: R
     character = T.by_character(lang)
     cased = any(ch.isupper() for ch in text) and any(ch.islower() for ch in text)
 
-    window_s = MAX_WINDOW_S if rules.window == "full" else min(MAX_WINDOW_S, max(MIN_WINDOW_S, math.ceil(len(clip) / RATE + rules.window_pad_s)))
+    window_s = MAX_WINDOW_S if rules.window == "full" else min(MAX_WINDOW_S, max(MIN_WINDOW_S, math.ceil(len(clip) / RATE + 0.01)))
     n_frames = int(window_s * FRAMES_PER_S)
     padded = np.zeros(n_frames * 160, np.float32)
     padded[: len(clip)] = clip[: len(padded)]
@@ -295,7 +294,7 @@ def check(audio: np.ndarray, text: str, language: str | None, model, *, rules: R
         prompt = bag_prompt + prompt
     elif rules.prompt:
         prompt = [tok.sot_prev] + script_tokens[-(223 - 1):] + prompt
-    # Greedy decoding can loop ("the dreams built around it the dreams built ..."): bound the
+    # Decoding can loop ("the dreams built around it the dreams built ..."): bound the
     # length by the script's and forbid repeating a 6-token sequence.
     max_new = min(223, int(1.5 * len(script_tokens)) + 10)
     gen = model.model.generate(enc, [prompt], beam_size=rules.beam_size, max_length=len(prompt) + max_new, suppress_blank=True,
