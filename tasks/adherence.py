@@ -18,10 +18,7 @@ from voicemanager.recording import adherence
              autoretry_for=(OSError, OperationalError), retry_backoff=2, max_retries=3, time_limit=180,
              soft_time_limit=150)
 def check_take(self, take_pk: int) -> str:
-    # Its worker died: the broker redelivered the message, or the outbox re-sent it after the beats stopped.
-    redelivered = (bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
-                   or outbox.taken_over(getattr(self.request, "id", None)))
-    return adherence.check_take(take_pk, reclaim=redelivered)
+    return adherence.check_take(take_pk, reclaim=outbox.may_reclaim(self))
 
 
 @worker_process_init.connect

@@ -35,6 +35,4 @@ def forward_voice(self, voice_pk: int) -> None:
              soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
 def build_task_export(self, export_pk: int) -> None:
     """The admin's download of a task's set (``voicemanager/cloning/exports.py``)."""
-    redelivered = (bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
-                   or outbox.taken_over(self.request.id))  # its worker died: the outbox re-sent it
-    exports.build(export_pk, may_reclaim=redelivered)
+    exports.build(export_pk, may_reclaim=outbox.may_reclaim(self))

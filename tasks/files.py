@@ -2,7 +2,7 @@
 
 Each task takes primary keys and calls one flow of ``voicemanager.files.jobs``, which
 claims its row first, so running a task twice does the work once. What only the task
-knows is whether the attempt that claimed a row is over (``_may_reclaim``), and when
+knows is whether the attempt that claimed a row is over (``outbox.may_reclaim``), and when
 it gives up for good (``_FileTask.on_failure``).
 """
 from __future__ import annotations
@@ -15,19 +15,6 @@ from voicemanager.files import jobs
 from voicemanager.files.jobs import ANALYSE_TIME_LIMIT, DENOISE_TIME_LIMIT, SET_TIME_LIMIT, TRANSIENT
 
 MAX_RETRIES = 5
-
-
-def _may_reclaim(task: Task) -> bool:
-    """May this run take over a row left "running"? Yes when the attempt that claimed it is over.
-
-    A redelivered message, or one the outbox re-sent because its worker stopped beating
-    (``outbox.taken_over``), means its worker died; a retry means our own earlier attempt raised,
-    and its reset of the row may have failed with it (a killed database connection fails the
-    job and the reset alike). A second run of the same work is harmless: analysis writes the
-    same figures, and a denoise output is attached once under a row lock.
-    """
-    return (bool((task.request.delivery_info or {}).get("redelivered")) or task.request.retries > 0
-            or outbox.taken_over(getattr(task.request, "id", None)))
 
 
 class _FileTask(Task):
@@ -52,14 +39,14 @@ _COMMON = dict(base=_FileTask, bind=True, acks_late=True, reject_on_worker_lost=
              soft_time_limit=ANALYSE_TIME_LIMIT, **_COMMON)
 def analyse_file(self, file_pk: int) -> str:
     """QC one file in the file manager (level metrics and verdicts)."""
-    return jobs.run_analysis(file_pk, reclaim=_may_reclaim(self))
+    return jobs.run_analysis(file_pk, reclaim=outbox.may_reclaim(self))
 
 
 @shared_task(name=jobs.DENOISE_TASK, time_limit=DENOISE_TIME_LIMIT + 60,
              soft_time_limit=DENOISE_TIME_LIMIT, **_COMMON)
 def denoise_file(self, job_pk: int) -> str:
     """Run one DenoiseJob: one derived, analysed AudioFile beside the original."""
-    return jobs.run_denoise(job_pk, reclaim=_may_reclaim(self))
+    return jobs.run_denoise(job_pk, reclaim=outbox.may_reclaim(self))
 
 
 @shared_task(name="tasks.files.denoise_set", bind=True, acks_late=True, reject_on_worker_lost=True,
@@ -77,7 +64,7 @@ def denoise_set(self, batch: str, *, file_pks: list[int] | None = None, task_pk:
              soft_time_limit=ANALYSE_TIME_LIMIT, **_COMMON)
 def process_new_file(self, file_pk: int) -> str:
     """Analyse a new file, then denoise it per the organisation's settings (``jobs.process_new_file``)."""
-    return jobs.process_new_file(file_pk, reclaim=_may_reclaim(self))
+    return jobs.process_new_file(file_pk, reclaim=outbox.may_reclaim(self))
 
 
 @shared_task(name="tasks.files.sweep_file_jobs", ignore_result=True, time_limit=SET_TIME_LIMIT + 60,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from voicemanager.core import outbox
 from voicemanager.quality import checks as voice_checks
 
 
@@ -15,5 +16,4 @@ from voicemanager.quality import checks as voice_checks
              autoretry_for=(OSError, OperationalError), retry_backoff=True, max_retries=5,
              time_limit=5 * 60, soft_time_limit=4 * 60)
 def check_voice(self, check_pk: int) -> str:
-    redelivered = bool((self.request.delivery_info or {}).get("redelivered")) or self.request.retries > 0
-    return voice_checks.run_check(check_pk, reclaim=redelivered)
+    return voice_checks.run_check(check_pk, reclaim=outbox.may_reclaim(self))

@@ -83,3 +83,22 @@ def test_a_takes_speaking_rate_is_its_section_words_over_its_speech(booth, cast)
     assert words >= 3
     assert abs(check.measures["rate_wps"] - words / speech) < 0.01
     assert 1.0 < check.measures["rate_wps"] < 5.0  # espeak-ng at 150 words a minute, with its pauses
+
+
+def test_a_voice_check_left_running_by_a_dead_worker_is_taken_back_when_the_outbox_resends_it(booth, cast):
+    """The outbox re-sends a job whose worker stopped beating; that run may take the row back (outbox.may_reclaim)."""
+    from types import SimpleNamespace
+
+    from voicemanager.core import outbox
+
+    body = upload(booth, cast.task_a, wav_of(OTHER[0]))
+    check = VoiceCheck.objects.get(take__public_id=body["take_id"])
+    message = OutboxMessage.objects.get(task_name="tasks.voice.check_voice", args=[check.pk])
+    VoiceCheck.objects.filter(pk=check.pk).update(state=VoiceCheck.State.RUNNING)  # its worker died mid-check
+    run = SimpleNamespace(request=SimpleNamespace(id=str(message.pk), retries=0, delivery_info={}))
+    assert not outbox.may_reclaim(run)  # first delivery: another worker may still be on it
+    assert voice_checks.run_check(check.pk, reclaim=outbox.may_reclaim(run)) == VoiceCheck.State.RUNNING
+    OutboxMessage.objects.filter(pk=message.pk).update(takeovers=1)  # re-sent by outbox-flush
+    assert outbox.may_reclaim(run)
+    voice_checks.run_check(check.pk, reclaim=outbox.may_reclaim(run))
+    assert VoiceCheck.objects.get(pk=check.pk).state == VoiceCheck.State.DONE

@@ -19,6 +19,7 @@ from django.utils import timezone
 from e2e.services import speech_wav, wait_until
 from tasks import files as jobs
 from voicemanager.cloning import gate as quality_gate
+from voicemanager.core import outbox
 from voicemanager.files import denoising
 from voicemanager.files import jobs as flows
 from voicemanager.models import AudioFile, DenoiseJob, RecordingTask, Take
@@ -174,8 +175,8 @@ def test_analysis_left_running_is_reclaimed_by_a_retry_or_redelivery(cast, noisy
     def task(retries=0, redelivered=False):
         return SimpleNamespace(request=SimpleNamespace(retries=retries, delivery_info={"redelivered": redelivered}))
 
-    assert not jobs._may_reclaim(task())
-    assert jobs._may_reclaim(task(retries=1)) and jobs._may_reclaim(task(redelivered=True))
+    assert not outbox.may_reclaim(task())
+    assert outbox.may_reclaim(task(retries=1)) and outbox.may_reclaim(task(redelivered=True))
 
 
 def test_denoise_reads_and_writes_through_s3(cast, s3_storage, noisy_wav):

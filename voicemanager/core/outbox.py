@@ -117,6 +117,19 @@ def pending(now=None):
         Q(sent_at=None) | Q(sent_at__lt=now - resend_after()) | Q(heartbeat_at__lt=now - dead_after()))
 
 
+def may_reclaim(task) -> bool:
+    """May this run of a bound Celery ``task`` take over a row left "running"? Yes when the attempt that claimed it is over.
+
+    A redelivered message, or one the outbox re-sent because its worker stopped beating
+    (``taken_over``), means its worker died; a retry means our own earlier attempt raised, and
+    its reset of the row may have failed with it (a killed database connection fails the job
+    and the reset alike). Every job claims its row, so a second run of the same work is harmless.
+    """
+    request = task.request
+    return (bool((request.delivery_info or {}).get("redelivered")) or request.retries > 0
+            or taken_over(getattr(request, "id", None)))
+
+
 def taken_over(task_id) -> bool:
     """Was this job re-sent because the worker running it died? Then its claim on its row is stale."""
     if not task_id:

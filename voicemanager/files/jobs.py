@@ -44,7 +44,7 @@ PROCESS_TASK = "tasks.files.process_new_file"
 def _reset(update) -> None:
     """Run a state reset after a failure, on a new connection if that failure killed the old one.
 
-    Best effort: if the database is still gone, the retry reclaims the row anyway (``_may_reclaim``).
+    Best effort: if the database is still gone, the retry reclaims the row anyway (``outbox.may_reclaim``).
     """
     reconnect_if_broken()
     with contextlib.suppress(DatabaseError):

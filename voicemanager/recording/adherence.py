@@ -10,6 +10,7 @@ submitted, so the admin's task page, the QC table and the quality gate see the s
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import tempfile
@@ -61,9 +62,9 @@ def _claim_newest(task_id: int, *, reclaim: bool):
     from voicemanager.models import Take
 
     waiting = Take.objects.filter(task_id=task_id, kind=Take.Kind.TAKE).select_related("section", "task__script")
-    candidates = list(waiting.filter(adherence_state="running")) if reclaim else []
-    candidates += list(waiting.filter(adherence_state="pending").order_by("-created_at", "-pk")[:20])
-    for take in candidates:
+    left_running = waiting.filter(adherence_state="running") if reclaim else waiting.none()
+    newest = waiting.filter(adherence_state="pending").order_by("-created_at", "-pk")[:20]
+    for take in itertools.chain(left_running, newest):  # the second query runs only when the first has none
         if take.claim_adherence(reclaim=reclaim):
             return take
     return None
